@@ -1,0 +1,1 @@
+"""Django-free client for the legacy CRM 2011 OData endpoint."""

@@ -1,0 +1,1 @@
+"""Contacts (the CRM entity Contact)."""

@@ -1,0 +1,1 @@
+"""Seams that outlive the legacy CRM: base model, manager and foreign key."""

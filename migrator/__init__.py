@@ -1,0 +1,1 @@
+"""The sync layer that mirrors Django ORM reads and writes to the legacy CRM."""

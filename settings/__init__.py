@@ -1,0 +1,1 @@
+"""Settings modules: `base` (everything), `local` (development), `test` (the suite)."""
