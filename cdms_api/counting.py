@@ -1,0 +1,58 @@
+"""Counting CRM requests, the way `assertNumQueries` counts SQL.
+
+`with count_requests() as counter:` collects every HTTP request any client makes, from any
+thread, while the block runs. Blocks nest: each active counter sees every request. The client
+calls `record()` once per HTTP attempt (a retry is a second request), so tests and the sync
+layer can assert exactly how many round trips an operation cost.
+"""
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One HTTP request: effective method, entity set, status (None if no answer), milliseconds."""
+
+    method: str
+    entity_set: str
+    status: int | None
+    ms: float
+    attempt: int = 1
+
+
+@dataclass
+class RequestCounter:
+    """The requests seen while one `count_requests()` block was active."""
+
+    requests: list = field(default_factory=list)
+
+    @property
+    def count(self):
+        """How many requests were made."""
+        return len(self.requests)
+
+
+_lock = threading.Lock()
+_active = []
+
+
+def record(entry):
+    """Add one request record to every active counter."""
+    with _lock:
+        for counter in _active:
+            counter.requests.append(entry)
+
+
+@contextmanager
+def count_requests():
+    """Count the CRM requests made (by any thread) inside the block."""
+    counter = RequestCounter()
+    with _lock:
+        _active.append(counter)
+    try:
+        yield counter
+    finally:
+        with _lock:
+            _active.remove(counter)

@@ -1,0 +1,121 @@
+"""OData v2 text as CRM 2011 speaks it: $filter literals, query strings, `/Date()/` values, names.
+
+A literal is the text of one value inside a `$filter` (`'O''Brien'`, `guid'...'`,
+`datetime'2016-01-01T00:00:00'`, `12.5M`). A query string is built here, not by `requests`,
+because `requests` encodes spaces as `+` and `$` as `%24`; CRM wants `%20` and a literal `$`.
+Dates are always UTC with whole seconds: the CRM stores no more, and a naive datetime is a bug.
+"""
+
+import re
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from urllib.parse import quote
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# OData v2 JSON: `/Date(ms)/` or, for DateTimeOffset, `/Date(ms+hhmm)/`; ms is UTC either way.
+_DATE_RE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
+# Characters kept as they are in a query value: the OData punctuation; everything else is encoded.
+_SAFE = "(),'/:*-._~"
+_OPTIONS = ("filter", "orderby", "select", "expand", "top", "skip", "skiptoken")
+
+
+def _utc(value):
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} has no time zone: pass an aware datetime")
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def _string(value):
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _decimal(value):
+    if not value.is_finite():
+        raise ValueError(f"{value} cannot be a CRM decimal")
+    return format(value, "f") + "M"
+
+
+def guid(value):
+    """Return `value` (a UUID or GUID text) as a canonical lower-case GUID string."""
+    try:
+        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a GUID") from None
+
+
+def literal(value):
+    """Return the $filter literal for a Python value (str, int, bool, Decimal, UUID, aware datetime, None)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _decimal(Decimal(repr(value)))
+    if isinstance(value, Decimal):
+        return _decimal(value)
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, uuid.UUID):
+        return f"guid'{value}'"
+    if isinstance(value, datetime):
+        return "datetime'" + _utc(value).strftime("%Y-%m-%dT%H:%M:%S") + "'"
+    if isinstance(value, date):
+        raise TypeError("a date has no time zone: pass an aware datetime for a CRM datetime filter")
+    raise TypeError(f"no OData literal for {type(value).__name__}")
+
+
+def guid_literal(value):
+    """Return `guid'...'` for a GUID given as text or UUID."""
+    return f"guid'{guid(value)}'"
+
+
+def parse_date(text):
+    """Return the aware UTC datetime of a `/Date(ms)/` (or `/Date(ms+hhmm)/`) value."""
+    match = _DATE_RE.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"{text!r} is not an OData /Date(ms)/ value")
+    return _EPOCH + timedelta(milliseconds=int(match.group(1)))
+
+
+def format_date(value):
+    """Return the `/Date(ms)/` text of an aware datetime, in UTC, truncated to whole seconds."""
+    seconds = (_utc(value) - _EPOCH) // timedelta(seconds=1)
+    return f"/Date({seconds * 1000})/"
+
+
+def entity_set(entity):
+    """Return the entity set of a schema name: `Account` -> `AccountSet`."""
+    return f"{entity}Set"
+
+
+def key_attribute(entity):
+    """Return the primary key attribute of a schema name: `Account` -> `AccountId`."""
+    return f"{entity}Id"
+
+
+def key_path(entity, key):
+    """Return the path of one record: `AccountSet(guid'...')` (the key is validated as a GUID)."""
+    return f"{entity_set(entity)}({guid_literal(key)})"
+
+
+def _option_value(name, value):
+    if name in ("orderby", "select", "expand") and not isinstance(value, str):
+        value = ",".join(value)
+    if name in ("top", "skip") and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ValueError(f"${name} must be a non-negative int, not {value!r}")
+    return quote(str(value), safe=_SAFE)
+
+
+def query_string(**options):
+    """Return `$filter=...&$top=...` for the given options (None ones left out), percent-encoded."""
+    unknown = set(options) - set(_OPTIONS)
+    if unknown:
+        raise TypeError(f"unknown OData query options: {', '.join(sorted(unknown))}")
+    return "&".join(
+        f"${name}={_option_value(name, options[name])}"
+        for name in _OPTIONS
+        if options.get(name) not in (None, "", [], ())
+    )

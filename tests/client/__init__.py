@@ -1,0 +1,1 @@
+"""Tests of the Django-free CRM client (cdms_api)."""
