@@ -1,0 +1,69 @@
+"""The per-thread client built from the CDMS_* settings, rebuilt when they change."""
+
+import threading
+
+import pytest
+from django.test import override_settings
+from requests_ntlm import HttpNtlmAuth
+
+from migrator.connection import get_client
+
+
+def test_one_client_per_thread_reused_within_it():
+    client = get_client()
+    assert get_client() is client
+    others = []
+    thread = threading.Thread(target=lambda: others.append(get_client()))
+    thread.start()
+    thread.join()
+    assert others[0] is not client and isinstance(others[0], type(client))
+
+
+@override_settings(CDMS_BASE_URL="http://crm.example:8080/", CDMS_TIMEOUT=12.0)
+def test_built_from_settings_with_capped_connect_timeout():
+    client = get_client()
+    assert client.service_root == "http://crm.example:8080/XRMServices/2011/OrganizationData.svc"
+    assert client.timeout == (5.0, 12.0) and client.auth is None
+    with override_settings(CDMS_TIMEOUT=2):
+        assert get_client().timeout == (2.0, 2.0)
+
+
+def test_rebuilt_when_a_cdms_setting_changes_and_back():
+    before = get_client()
+    with override_settings(CDMS_AUTH="ntlm", CDMS_USERNAME="DOM\\jo", CDMS_PASSWORD="pw"):
+        during = get_client()
+        assert during is not before
+        assert isinstance(during.auth, HttpNtlmAuth) and during.auth.username == "DOM\\jo"
+    after = get_client()
+    assert after is not during and after.auth is None
+
+
+def test_other_threads_see_the_change_too():
+    clients = {}
+
+    def worker(name, ready, go):
+        clients[name + "-before"] = get_client()
+        ready.set()
+        go.wait()
+        clients[name + "-after"] = get_client()
+
+    ready, go = threading.Event(), threading.Event()
+    thread = threading.Thread(target=worker, args=("t", ready, go))
+    thread.start()
+    ready.wait()
+    with override_settings(CDMS_BASE_URL="http://elsewhere.example"):
+        go.set()
+        thread.join()
+        assert clients["t-after"].base_url == "http://elsewhere.example"
+    assert clients["t-before"].base_url != "http://elsewhere.example"
+
+
+def test_unrelated_settings_keep_the_client():
+    client = get_client()
+    with override_settings(TIME_ZONE="UTC"):
+        assert get_client() is client
+
+
+def test_unknown_auth_kind_is_an_error():
+    with override_settings(CDMS_AUTH="kerberos"), pytest.raises(ValueError, match="kerberos"):
+        get_client()
