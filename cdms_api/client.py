@@ -208,7 +208,9 @@ class CDMSClient:
     def _record(self, method, path, **kwargs):
         data = self._data(method, path, **kwargs)
         if "results" in data:
-            raise CDMSUnexpectedResponseError("a collection instead of a record", method=method, url=path)
+            raise CDMSUnexpectedResponseError(
+                "a collection instead of a record", method=method, url=self.url(path)
+            )
         return data
 
     def list(self, entity, *, filter=None, orderby=None, select=None, top=None, skip=None, expand=None):
@@ -227,9 +229,10 @@ class CDMSClient:
             if "results" not in data:
                 raise CDMSUnexpectedResponseError("a record instead of a collection", method="GET", url=url)
             yield data["results"]
-            url = data.get("__next")
-            if url is not None and not isinstance(url, str):
+            link = data.get("__next")
+            if link is not None and not isinstance(link, str):
                 raise CDMSUnexpectedResponseError("a '__next' that is not a URL", method="GET", url=url)
+            url = link
 
     def get(self, entity, key, *, select=None):
         """Return one record by key (only the `select` attributes if given)."""
