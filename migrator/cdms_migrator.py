@@ -1,0 +1,83 @@
+"""The declarative mapping between a Django model and a CRM entity.
+
+Each domain app declares one subclass in its own `cdms_migrator.py`:
+
+    class OrganisationMigrator(BaseCDMSMigrator):
+        model = "organisation.Organisation"
+        service = "Account"
+        fields = {"name": fields.StringField("Name"), ...}
+
+Subclasses register themselves; the migrator app imports every app's `cdms_migrator`
+module at start-up, so models never import this module and retiring the CRM is a
+matter of deleting files.
+"""
+
+from django.apps import apps
+
+from cdms_api import fields as cdms_fields
+from cdms_api import odata
+
+_registry = {}
+
+# Columns of every synced model that map to CRM system attributes.
+SYSTEM_FIELDS = {
+    "created": cdms_fields.DateTimeField("CreatedOn"),
+    "modified": cdms_fields.DateTimeField("ModifiedOn"),
+    "cdms_version": cdms_fields.IntegerField("VersionNumber"),
+}
+
+
+class BaseCDMSMigrator:
+    """Maps model fields to CRM attributes of one entity (`service`)."""
+
+    model = None
+    service = None
+    fields = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.model is None or cls.service is None:
+            raise TypeError(f"{cls.__name__} must set both `model` and `service`.")
+        _registry[cls.model.lower()] = cls()
+
+    @property
+    def model_class(self):
+        """The Django model this migrator maps."""
+        return apps.get_model(self.model)
+
+    @property
+    def key_attribute(self):
+        """The CRM primary key attribute, e.g. `AccountId`."""
+        return odata.key_attribute(self.service)
+
+    def field(self, name):
+        """The CRM field for a model field name (mapped or system), or None."""
+        return self.fields.get(name) or SYSTEM_FIELDS.get(name)
+
+    def lookup_fields(self):
+        """Mapped foreign keys: model field name -> LookupField."""
+        return {name: f for name, f in self.fields.items() if isinstance(f, cdms_fields.LookupField)}
+
+    def to_cdms(self, values):
+        """CRM JSON for a dict of model field values (foreign keys given as CRM keys)."""
+        return {
+            self.fields[name].cdms_name: self.fields[name].to_cdms(value) for name, value in values.items()
+        }
+
+    def from_cdms(self, record):
+        """Model field values (foreign keys as CRM keys) for a CRM record."""
+        values = {name: field.from_cdms(record.get(field.cdms_name)) for name, field in self.fields.items()}
+        for name, field in SYSTEM_FIELDS.items():
+            values[name] = field.from_cdms(record.get(field.cdms_name))
+        values["cdms_pk"] = record[self.key_attribute].lower()
+        return values
+
+
+def get_migrator(model):
+    """The migrator registered for a model class or instance, or None for unsynced models."""
+    return _registry.get(model._meta.label_lower)
+
+
+def registered_migrators():
+    """Every registered migrator."""
+    return list(_registry.values())

@@ -1,0 +1,32 @@
+"""Errors raised by the sync layer (failures of the CRM itself are `cdms_api.exceptions.CDMSError`)."""
+
+
+class SyncError(Exception):
+    """Base class for errors of the sync layer."""
+
+
+class ObjectsNotInSyncError(SyncError):
+    """A local row is newer than its CRM record: a write bypassed the CRM."""
+
+
+class NotSupportedError(SyncError):
+    """An ORM operation that the sync layer cannot perform correctly."""
+
+    def __init__(self, method, reason):
+        self.method = method
+        super().__init__(f"{method}() is not supported on a CRM-synced queryset: {reason}")
+
+
+class BulkWriteError(SyncError):
+    """Some rows of a bulk write failed in the CRM; the others were written on both sides."""
+
+    def __init__(self, operation, failures, succeeded):
+        self.operation = operation
+        self.failures = failures
+        self.succeeded = succeeded
+        detail = "; ".join(f"{item!r}: {exc}" for item, exc in failures[:5])
+        more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
+        super().__init__(
+            f"{operation}: {len(failures)} of {len(failures) + len(succeeded)} rows failed in the CRM: "
+            f"{detail}{more}"
+        )

@@ -1,0 +1,9 @@
+"""`CDMSManager`: the default manager of synced models, built from `CDMSQuerySet`."""
+
+from django.db import models
+
+from .queryset import CDMSQuerySet
+
+
+class CDMSManager(models.Manager.from_queryset(CDMSQuerySet)):
+    """Manager whose querysets read and write through the CRM."""

@@ -1,0 +1,49 @@
+"""`CDMSModel`: the abstract base of every model mirrored in the legacy CRM.
+
+It holds the CRM's key and timestamps and routes `save()` and `delete()` through the
+CRM (see `writes`), unless `skip_cdms=True` or a `skip_cdms()` block says otherwise.
+"""
+
+from django.db import models
+
+from .context import is_skipping
+from .managers import CDMSManager
+
+
+class CDMSModel(models.Model):
+    """A model whose rows are mirrored in the CRM."""
+
+    cdms_pk = models.CharField(max_length=36, unique=True, null=True, blank=True, editable=False)
+    cdms_version = models.BigIntegerField(null=True, blank=True, editable=False)
+    created = models.DateTimeField(null=True, blank=True, editable=False)
+    modified = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = CDMSManager()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Loads a row and remembers its mapped values, to send only what changes."""
+        instance = super().from_db(db, field_names, values)
+        from .snapshot import take_snapshot
+
+        take_snapshot(instance)
+        return instance
+
+    def save(self, *args, skip_cdms=False, **kwargs):
+        """Saves locally and in the CRM, as one unit; `skip_cdms=True` saves locally only."""
+        if skip_cdms or is_skipping():
+            return super().save(*args, **kwargs)
+        from .writes import save_through_cdms
+
+        return save_through_cdms(self, lambda: super(CDMSModel, self).save(*args, **kwargs))
+
+    def delete(self, *args, skip_cdms=False, **kwargs):
+        """Deletes locally and in the CRM, as one unit; `skip_cdms=True` deletes locally only."""
+        if skip_cdms or is_skipping():
+            return super().delete(*args, **kwargs)
+        from .writes import delete_through_cdms
+
+        return delete_through_cdms(self, lambda: super(CDMSModel, self).delete(*args, **kwargs))

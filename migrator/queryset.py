@@ -1,0 +1,116 @@
+"""`CDMSQuerySet`: a QuerySet that reconciles with the CRM before the database answers.
+
+Every way a queryset is evaluated (iteration, len, bool, slicing, get, count, exists,
+aggregate, iterator, values, prefetching...) passes through one of the hooks below,
+which first brings the rows the query can return up to date from the CRM (`sync`)
+and then lets Django evaluate the query locally with its exact semantics. Writes
+(`update`, `delete`, `bulk_create`, `bulk_update`) go through `bulk`.
+"""
+
+from django.db import models
+
+from .context import is_skipping
+
+
+class CDMSQuerySet(models.QuerySet):
+    """QuerySet of a synced model."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._skip_cdms = False
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._skip_cdms = self._skip_cdms
+        return clone
+
+    def skip_cdms(self):
+        """A new queryset that never calls the CRM."""
+        clone = self._chain()
+        clone._skip_cdms = True
+        return clone
+
+    @property
+    def syncs_with_cdms(self):
+        """True when evaluating this queryset calls the CRM."""
+        return not (self._skip_cdms or is_skipping())
+
+    def _sync(self, **options):
+        if self.syncs_with_cdms:
+            from .sync import sync_queryset
+
+            sync_queryset(self, **options)
+
+    def _fetch_all(self):
+        if self._result_cache is None:
+            self._sync()
+        super()._fetch_all()
+
+    def iterator(self, chunk_size=None):
+        """Iterates without caching, after one sync."""
+        self._sync()
+        return super().iterator(chunk_size=chunk_size)
+
+    def count(self):
+        """The number of rows, after a sync."""
+        if self._result_cache is None:
+            self._sync()
+        return super().count()
+
+    def exists(self):
+        """Whether any row matches, fetching only until one is found."""
+        if self._result_cache is None:
+            self._sync(need=1)
+        return super().exists()
+
+    def aggregate(self, *args, **kwargs):
+        """Aggregates over the synced rows."""
+        self._sync()
+        return super().aggregate(*args, **kwargs)
+
+    def contains(self, obj):
+        """Whether the queryset holds `obj`, after a sync."""
+        if self._result_cache is None:
+            self._sync()
+        return super().contains(obj)
+
+    def update(self, **kwargs):
+        """Updates every matching row in the CRM, then locally."""
+        if not self.syncs_with_cdms:
+            return super().update(**kwargs)
+        from .bulk import update_queryset
+
+        return update_queryset(self, kwargs)
+
+    update.alters_data = True
+
+    def delete(self):
+        """Deletes every matching row in the CRM, then locally."""
+        if not self.syncs_with_cdms:
+            return super().delete()
+        from .bulk import delete_queryset
+
+        return delete_queryset(self)
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """Creates the objects in the CRM (concurrently), then locally in one statement."""
+        if not self.syncs_with_cdms:
+            return super().bulk_create(objs, *args, **kwargs)
+        from .bulk import bulk_create
+
+        return bulk_create(self, list(objs), *args, **kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        """Updates the given fields of the objects in the CRM (concurrently), then locally."""
+        if not self.syncs_with_cdms:
+            return super().bulk_update(objs, fields, batch_size=batch_size)
+        from .bulk import bulk_update
+
+        return bulk_update(self, list(objs), fields)
+
+    def _local(self):
+        """This queryset, answered by the local database alone."""
+        return self.skip_cdms()

@@ -1,0 +1,138 @@
+"""The synced read: bring every row a queryset can return up to date, then let Django answer.
+
+1. Compile the where-tree into a sound remote predicate and fetch the matching CRM rows
+   (all of them up to CDMS_SYNC_MAX_ROWS; for a slice in an order both systems share, or for
+   `exists()`, only until enough rows satisfy the local query), reconciling page by page.
+2. Local rows that the query would return but that were not fetched are suspects (stale or
+   deleted in the CRM): fetch them by key in batched requests, refresh those that exist and
+   remove those that are gone.
+3. The caller evaluates the queryset locally.
+"""
+
+import logging
+
+from django.conf import settings
+
+from . import fetch
+from .cdms_migrator import get_migrator
+from .compiler import compile_where
+from .ordering import crm_orderby
+from .predicate import Const, key_set
+from .reconcile import reconcile_page
+
+log = logging.getLogger("migrator.sync")
+MAX_SUSPECT_ROUNDS = 3
+
+
+def sync_queryset(queryset, need=None):
+    """Reconcile the local rows that `queryset` may return with the CRM."""
+    migrator = get_migrator(queryset.model)
+    if migrator is None:
+        return
+    predicate = compile_where(queryset)
+    read = Read(queryset, migrator, predicate, need)
+    read.fetch()
+    read.verify_suspects()
+
+
+class Read:
+    """One synced read of a queryset."""
+
+    def __init__(self, queryset, migrator, predicate, need):
+        self.queryset = queryset
+        self.migrator = migrator
+        self.predicate = predicate
+        self.model = queryset.model
+        self.seen = set()
+        self.known_absent = set()
+        query = queryset.query
+        self.sliced = query.is_sliced
+        self.high = query.high_mark
+        self.need = need
+        self.cap = settings.CDMS_SYNC_MAX_ROWS
+
+    def fetch(self):
+        if isinstance(self.predicate, Const) and not self.predicate.value:
+            return
+        parts = fetch.split_for_length(self.predicate)
+        orderby = crm_orderby(self.queryset, self.migrator) if self.sliced and self.high else None
+        if len(parts) == 1 and orderby is not None:
+            self._fetch_ordered_slice(parts[0], orderby)
+        elif len(parts) == 1 and (self.need or (self.sliced and self.high and not self.queryset.ordered)):
+            self._walk(parts[0], None, None, self.need or self.high)
+        else:
+            for part in parts:
+                self._fetch_all(part)
+        keys = key_set(self.predicate, self.migrator.key_attribute)
+        if keys is not None:
+            self.known_absent = keys - self.seen
+
+    def _fetch_all(self, predicate):
+        fetched = 0
+        for page in fetch.pages(self.migrator, predicate, top=self.cap + 1):
+            if fetched + len(page) > self.cap:
+                page = page[: self.cap - fetched]
+                log.warning(
+                    "%s: more than CDMS_SYNC_MAX_ROWS=%d CRM rows match %r; only the first %d were synced.",
+                    self.model.__name__,
+                    self.cap,
+                    predicate.render(),
+                    self.cap,
+                )
+            self.seen.update(reconcile_page(self.model, page))
+            fetched += len(page)
+
+    def _fetch_ordered_slice(self, predicate, orderby):
+        top = self.high if predicate.exact else None
+        if not self._walk(predicate, orderby, top, self.high):
+            self._fetch_all(predicate)
+
+    def _walk(self, predicate, orderby, top, wanted):
+        """Fetch pages until `wanted` fetched rows satisfy the local query; False if cut short by $top."""
+        local = self._local_unsliced()
+        satisfied, received = 0, 0
+        for page in fetch.pages(self.migrator, predicate, orderby=orderby, top=top):
+            keys = reconcile_page(self.model, page)
+            self.seen.update(keys)
+            received += len(page)
+            satisfied += local.filter(cdms_pk__in=keys).count() if keys else 0
+            if satisfied >= wanted:
+                return True
+            if received >= self.cap:
+                break
+        return top is None or received < top
+
+    def _local_unsliced(self):
+        local = self.queryset.skip_cdms()
+        local.query.clear_limits()
+        local.query.clear_ordering(force=True)
+        return self.model._base_manager.filter(pk__in=local.values("pk"))
+
+    def _local_keys(self):
+        local = self.queryset.skip_cdms()
+        if not self.sliced:
+            local.query.clear_ordering(force=True)
+        rows = self.model._base_manager.filter(pk__in=local.values("pk")).exclude(cdms_pk=None)
+        return set(rows.values_list("cdms_pk", flat=True))
+
+    def verify_suspects(self):
+        for _ in range(MAX_SUSPECT_ROUNDS):
+            suspects = self._local_keys() - self.seen
+            if not suspects:
+                return
+            self._remove(suspects & self.known_absent)
+            to_check = suspects - self.known_absent
+            found = set()
+            for page in fetch.by_keys(self.migrator, to_check):
+                found.update(reconcile_page(self.model, page))
+            self._remove(to_check - found)
+            self.seen |= suspects
+            if not self.sliced:
+                return
+
+    def _remove(self, keys):
+        if keys:
+            log.info(
+                "%s: %d rows were deleted in the CRM; removing them locally.", self.model.__name__, len(keys)
+            )
+            self.model._base_manager.filter(cdms_pk__in=keys).delete()

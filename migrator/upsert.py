@@ -1,0 +1,56 @@
+"""A monotonic bulk upsert: one `INSERT ... ON CONFLICT (cdms_pk) DO UPDATE ... WHERE` statement.
+
+The WHERE clause lets a row be replaced only by a newer CRM version (a later `modified`,
+or the same second with a higher `cdms_version`), so processes refreshing the same rows
+in any order converge, and the unique `cdms_pk` keeps one row per CRM record.
+Works on SQLite (3.35+) and PostgreSQL, both of which support ON CONFLICT and RETURNING.
+"""
+
+from django.db import connections
+
+BATCH_ROWS = 200
+
+
+def upsert(model, rows, update_fields, using="default"):
+    """Insert or (if newer) update `rows` (dicts of field name -> value); returns {cdms_pk: pk}."""
+    written = {}
+    for start in range(0, len(rows), BATCH_ROWS):
+        written.update(_upsert_batch(model, rows[start : start + BATCH_ROWS], update_fields, using))
+    return written
+
+
+def _columns(model):
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def _upsert_batch(model, rows, update_fields, using):
+    if not rows:
+        return {}
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    fields = _columns(model)
+    table = qn(model._meta.db_table)
+    params = []
+    for row in rows:
+        for field in fields:
+            value = row[field.name] if field.name in row else field.get_default()
+            params.append(field.get_db_prep_save(value, connection))
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    updates = ", ".join(
+        f"{qn(f.column)} = excluded.{qn(f.column)}" for f in fields if f.name in update_fields
+    )
+    modified, version = qn("modified"), qn("cdms_version")
+    newer = (
+        f"{table}.{modified} IS NULL OR excluded.{modified} > {table}.{modified} OR "
+        f"(excluded.{modified} = {table}.{modified} AND "
+        f"COALESCE(excluded.{version}, 0) > COALESCE({table}.{version}, 0))"
+    )
+    sql = (
+        f"INSERT INTO {table} ({', '.join(qn(f.column) for f in fields)}) "
+        f"VALUES {', '.join([placeholders] * len(rows))} "
+        f"ON CONFLICT ({qn('cdms_pk')}) DO UPDATE SET {updates} WHERE {newer} "
+        f"RETURNING {qn(model._meta.pk.column)}, {qn('cdms_pk')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {cdms_pk: pk for pk, cdms_pk in cursor.fetchall()}

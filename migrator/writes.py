@@ -1,0 +1,186 @@
+"""Writes through the CRM: the CRM call and the local write succeed together or not at all.
+
+- create: insert locally (so local constraint errors surface first), POST with a
+  client-generated key (a retried POST cannot create twice), store the CRM's timestamps.
+- update: write locally, MERGE only the changed mapped fields, GET the record and store
+  it (which also brings in what others changed in the CRM meanwhile).
+- delete: delete locally, DELETE in the CRM (a 404 counts as done).
+A failed CRM call rolls the local write back. A local failure after the CRM call succeeded
+is compensated in the CRM (the record deleted, the old values merged back, or the deleted
+record re-created under its key), and logged.
+"""
+
+import logging
+import uuid
+
+from django.db import models, transaction
+from reversion import revisions as reversion
+
+from cdms_api.exceptions import CDMSError, CDMSNotFoundError
+
+from .cdms_migrator import SYSTEM_FIELDS, get_migrator
+from .connection import get_client
+from .reconcile import local_ids
+from .snapshot import changed_fields, mapped_values, take_snapshot
+
+log = logging.getLogger("migrator.writes")
+
+
+def crm_values(instance, names):
+    """The CRM JSON of the named mapped fields of an instance (foreign keys as CRM keys)."""
+    migrator = get_migrator(instance)
+    values = {}
+    for name in names:
+        field = instance._meta.get_field(name)
+        if field.is_relation:
+            related = getattr(instance, name)
+            if related is not None and related.cdms_pk is None:
+                raise ValueError(
+                    f"{instance._meta.label}.{name} refers to {related._meta.label} {related.pk}, "
+                    "which is not in the CRM (it was saved with skip_cdms)."
+                )
+            values[name] = related.cdms_pk if related is not None else None
+        else:
+            values[name] = getattr(instance, field.attname)
+    return migrator.to_cdms(values)
+
+
+def apply_record(instance, record):
+    """Copy a CRM record's mapped and system values onto an instance; returns the field names."""
+    migrator = get_migrator(instance)
+    values = migrator.from_cdms(record)
+    for name, fk_key in _lookups(migrator, values).items():
+        related = instance._meta.get_field(name).related_model
+        setattr(instance, instance._meta.get_field(name).attname, local_ids(related, {fk_key}).get(fk_key))
+    for name in list(migrator.fields) + list(SYSTEM_FIELDS) + ["cdms_pk"]:
+        if name not in migrator.lookup_fields():
+            setattr(instance, name, values[name])
+    take_snapshot(instance)
+    return list(migrator.fields) + list(SYSTEM_FIELDS)
+
+
+def _lookups(migrator, values):
+    return {name: values[name] for name in migrator.lookup_fields() if values[name] is not None} | {
+        name: None for name in migrator.lookup_fields() if values[name] is None
+    }
+
+
+def store_locally(instance, names):
+    """Save the named fields without going through the CRM again."""
+    models.Model.save(instance, update_fields=names)
+
+
+def save_through_cdms(instance, local_save):
+    """Save an instance locally and in the CRM as one unit."""
+    if instance.cdms_pk is None:
+        return _create(instance, local_save)
+    return _update(instance, local_save)
+
+
+def _create(instance, local_save):
+    migrator = get_migrator(instance)
+    key = str(uuid.uuid4())
+    created = False
+    try:
+        with transaction.atomic(), reversion.create_revision():
+            instance.cdms_pk = key
+            local_save()
+            record = get_client().create(migrator.service, crm_values(instance, migrator.fields), key=key)
+            created = True
+            store_locally(instance, apply_record(instance, record))
+    except BaseException:
+        instance.cdms_pk = None
+        if created:
+            _compensate(f"delete {migrator.service} {key}", get_client().delete, migrator.service, key)
+        raise
+
+
+def _update(instance, local_save):
+    migrator = get_migrator(instance)
+    changed = changed_fields(instance)
+    before = getattr(instance, "_cdms_snapshot", None)
+    merged = False
+    try:
+        with transaction.atomic(), reversion.create_revision():
+            local_save()
+            if not changed:
+                return
+            client = get_client()
+            client.update(migrator.service, instance.cdms_pk, crm_values(instance, changed))
+            merged = True
+            try:
+                record = client.get(migrator.service, instance.cdms_pk)
+            except CDMSError as exc:
+                # The MERGE landed; keep the old `modified` so the next read finds the CRM
+                # newer and converges.
+                log.warning(
+                    "%s %s: updated, but re-reading it failed: %s", migrator.service, instance.cdms_pk, exc
+                )
+                take_snapshot(instance)
+                return
+            store_locally(instance, apply_record(instance, record))
+    except BaseException:
+        if merged and before is not None:
+            restore = {name: before[name] for name in changed}
+            _compensate(
+                f"restore {migrator.service} {instance.cdms_pk}",
+                get_client().update,
+                migrator.service,
+                instance.cdms_pk,
+                _restore_body(instance, migrator, restore),
+            )
+        raise
+
+
+def _restore_body(instance, migrator, values):
+    body = {}
+    for name, value in values.items():
+        field = instance._meta.get_field(name)
+        if field.is_relation:
+            related = (
+                field.related_model._base_manager.filter(pk=value).values_list("cdms_pk", flat=True).first()
+            )
+            value = related
+        body[migrator.fields[name].cdms_name] = migrator.fields[name].to_cdms(value)
+    return body
+
+
+def delete_through_cdms(instance, local_delete):
+    """Delete an instance locally and in the CRM as one unit."""
+    migrator = get_migrator(instance)
+    key = instance.cdms_pk
+    if key is None:
+        return local_delete()
+    values = mapped_values(instance)
+    deleted = False
+    try:
+        with transaction.atomic():
+            result = local_delete()
+            _delete_remote(migrator, key)
+            deleted = True
+        return result
+    except BaseException:
+        if deleted:
+            _compensate(
+                f"re-create {migrator.service} {key}",
+                get_client().create,
+                migrator.service,
+                _restore_body(instance, migrator, values),
+                key=key,
+            )
+        raise
+
+
+def _delete_remote(migrator, key):
+    try:
+        get_client().delete(migrator.service, key)
+    except CDMSNotFoundError:
+        log.info("%s %s was already gone from the CRM", migrator.service, key)
+
+
+def _compensate(what, call, *args, **kwargs):
+    try:
+        call(*args, **kwargs)
+        log.error("The local write failed after the CRM accepted it; compensated: %s", what)
+    except CDMSError as exc:
+        log.error("The local write failed after the CRM accepted it; compensation FAILED (%s): %s", what, exc)

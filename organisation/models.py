@@ -1,0 +1,29 @@
+"""The Organisation model (the CRM's Account)."""
+
+from django.db import models
+from reversion import revisions as reversion
+
+from core.managers import CRMManager
+from core.models import CRMBaseModel
+
+
+@reversion.register()
+class Organisation(CRMBaseModel):
+    """A company or other body that the organisation works with."""
+
+    name = models.CharField(max_length=160, blank=True)
+    alias = models.CharField(max_length=100, blank=True)
+    uk_organisation = models.BooleanField(null=True, blank=True)
+    email_address = models.EmailField(max_length=100, blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
+    number_of_employees = models.IntegerField(null=True, blank=True)
+    last_verified = models.DateTimeField(null=True, blank=True)
+
+    objects = CRMManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name or f"Organisation {self.pk}"
