@@ -233,9 +233,11 @@ def through_relation(compiler, lookup, col, transforms, negated):
     fk, forward = hop
     migrator = get_migrator(compiler.model)
     if forward and col.target.name == "cdms_pk" and not transforms:
-        return with_polarity(
-            _cdms_key(migrator.fields[fk.name].filter_path, lookup.lookup_name, lookup.rhs), negated
-        )
+        path = migrator.fields[fk.name].filter_path
+        if lookup.lookup_name == "isnull":
+            # No parent, or a local-only parent that the CRM cannot refer to: both are null there.
+            return with_polarity(Term(f"{path} {'eq' if lookup.rhs else 'ne'} null", exact=True), negated)
+        return with_polarity(_cdms_key(path, lookup.lookup_name, lookup.rhs), negated)
     path = "__".join([col.target.name] + [t.lookup_name for t in transforms] + [lookup.lookup_name])
     related = related_model._default_manager.filter(**{path: lookup.rhs})
     if forward:
