@@ -1,0 +1,38 @@
+"""Command line: `python -m cdms_api.emulator --host H --port P [--data FILE] [--seed-demo N] ...`."""
+
+import argparse
+import contextlib
+import logging
+
+from .server import Emulator
+
+
+def parse_args(argv=None):
+    """The command-line options."""
+    parser = argparse.ArgumentParser(prog="python -m cdms_api.emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--data", help="SQLite file kept across restarts (default: in memory)")
+    parser.add_argument("--seed-demo", type=int, default=0, metavar="N", help="add N demo organisations if empty")
+    parser.add_argument("--latency-ms", type=int, default=0, help="delay every service request")
+    parser.add_argument("--page-size", type=int, default=50)
+    parser.add_argument("--ntlm-users", metavar="FILE", help="require NTLM; lines DOMAIN:user:password")
+    parser.add_argument("--threads", type=int, default=16)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    """Start the emulator and serve until interrupted."""
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    emu = Emulator(args.data, page_size=args.page_size, latency_ms=args.latency_ms, ntlm_users=args.ntlm_users)
+    if args.seed_demo and emu.store.count("Account") == 0:
+        emu.store.seed_demo(args.seed_demo)
+    server = emu.create_server(args.host, args.port, args.threads)
+    print(f"CRM 2011 emulator serving {emu.service_root}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+
+
+if __name__ == "__main__":
+    main()

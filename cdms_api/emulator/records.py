@@ -1,0 +1,53 @@
+"""Rendering stored rows as CRM 2011 wire records (`__metadata`, complex values, deferred links)."""
+
+from . import schema as s
+from .values import to_wire
+
+NAME_ATTRIBUTE = {"account": "Name", "contact": "FullName"}
+
+
+def key_uri(service_root, entity, key):
+    """The absolute URI of one record."""
+    return f"{service_root}/{entity.set_name}(guid'{key}')"
+
+
+def render(service_root, entity, row, names, select=None):
+    """The wire dict of `row`; `select` (a set of names) limits attributes and navigations."""
+    key = row[entity.key]
+    uri = key_uri(service_root, entity, key)
+    record = {"__metadata": {"uri": uri, "type": s.TYPE_PREFIX + entity.name}}
+    for attr in entity.attributes:
+        if select is None or attr.name in select:
+            record[attr.name] = to_wire(attr, row, names)
+    for nav in entity.navigations:
+        if select is None or nav.name in select:
+            record[nav.name] = {"__deferred": {"uri": f"{uri}/{nav.name}"}}
+    return record
+
+
+def lookup_names(db, entities, rows):
+    """{referenced GUID: display name} for every lookup value in `rows`."""
+    wanted = {}
+    for entity in entities:
+        for attr in (a for a in entity.attributes if a.type == s.LOOKUP):
+            for row in rows:
+                if row[attr.column] is not None:
+                    wanted.setdefault(row[attr.name + "__t"], set()).add(row[attr.column])
+    names = {s.SYSTEM_USER["Id"]: s.SYSTEM_USER["Name"]}
+    for logical, keys in wanted.items():
+        names.update(_names_of(db, logical, sorted(keys)))
+    return names
+
+
+def _names_of(db, logical, keys):
+    target = s.BY_LOGICAL.get(logical)
+    if target is None:
+        return {}
+    column = NAME_ATTRIBUTE[logical]
+    found = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = f'SELECT "{target.key}", "{column}" FROM "{target.name}" WHERE "{target.key}" IN ({marks})'
+        found.update(db.execute(sql, chunk).fetchall())
+    return found

@@ -1,0 +1,64 @@
+"""The in-process emulator: a store, faults, stats and a threaded waitress server around them."""
+
+import threading
+
+import waitress
+from waitress import wasyncore
+
+from .app import App
+from .faults import Faults, Stats
+from .ntlm import NTLMAcceptor
+from .routing import SERVICE_PATH
+from .store import Store
+
+
+class Emulator:
+    """A CRM 2011 OData endpoint on a real HTTP port; see docs/emulator.md."""
+
+    def __init__(self, data_path=None, page_size=50, latency_ms=0, ntlm_users=None):
+        self.store = Store(data_path)
+        self.faults = Faults()
+        self.stats = Stats()
+        self.page_size = page_size
+        self.latency_ms = latency_ms
+        self.ntlm = NTLMAcceptor(ntlm_users) if ntlm_users else None
+        self.base_url = None
+        self._server = None
+        self._thread = None
+
+    @property
+    def service_root(self):
+        """The OData service root URL."""
+        return self.base_url + SERVICE_PATH
+
+    def create_server(self, host="127.0.0.1", port=0, threads=16):
+        """Bind the HTTP server (not yet serving); returns it."""
+        self._server = waitress.create_server(
+            App(self), host=host, port=port, threads=threads, ident="Microsoft-IIS/7.5", channel_timeout=60
+        )
+        self.base_url = f"http://{host}:{self._server.effective_port}"
+        self.store.service_root = self.service_root
+        return self._server
+
+    def start(self, host="127.0.0.1", port=0, threads=16):
+        """Serve in background threads; returns self."""
+        server = self.create_server(host, port, threads)
+        self._thread = threading.Thread(target=server.run, name="crm-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Release hanging responses, close every connection and stop serving."""
+        self.faults.clear()
+        if self._server is not None:
+            self._server.task_dispatcher.shutdown(timeout=5)
+            wasyncore.close_all(self._server._map)
+            self._thread.join(timeout=5)
+            self._server = None
+        self.store.close()
+
+    def reset(self):
+        """Delete every record, disarm faults and forget served requests."""
+        self.faults.clear()
+        self.store.reset()
+        self.stats.reset()

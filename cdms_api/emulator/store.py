@@ -1,0 +1,230 @@
+"""The emulator's record store: one SQLite table per entity, shared by all server threads.
+
+One connection guarded by one re-entrant lock: reads are a few milliseconds each, and writes
+(read-modify-write of one record) are serialised, so concurrent updates are never lost. The
+in-process API (`insert`, `update`, `get`, `delete`, `count`) takes and returns wire JSON, like
+the HTTP interface, but bypasses it (tests use it to arrange records "made by other CRM users").
+"""
+
+import sqlite3
+import threading
+import uuid
+from datetime import datetime
+
+from cdms_api import crm_codes
+
+from . import schema as s
+from .errors import CRMError, bad_request, not_found
+from .records import lookup_names, render
+from .values import DATE_RE, columns, datetime_ms, fold, now_ms, parse_guid, to_columns
+
+DEFAULT_ROOT = "http://127.0.0.1/XRMServices/2011/OrganizationData.svc"
+DEFAULTS = {"StateCode": {"Value": 0}, "StatusCode": {"Value": 1}, "OwnerId": s.SYSTEM_USER}
+
+
+def entity_of(name):
+    """The schema Entity called `name` ("Account"); a 404 if unknown."""
+    if name not in s.ENTITIES:
+        raise not_found(f"Entity '{name}' does not exist.")
+    return s.ENTITIES[name]
+
+
+def _ms(value):
+    if value is None or isinstance(value, int):
+        return value
+    if isinstance(value, datetime):
+        return datetime_ms(value)
+    return int(DATE_RE.match(value).group(1)) // 1000 * 1000
+
+
+def _create_sql(entity):
+    cols = [f'"{c}" {t}' for a in entity.attributes for c, t in columns(a)]
+    cols[0] += " PRIMARY KEY"
+    return [f'CREATE TABLE IF NOT EXISTS "{entity.name}" ({", ".join(cols)})', *index_sql(entity)]
+
+
+def index_sql(entity, drop=False):
+    """CREATE (or DROP) statements of the (sort column, key) indexes of `entity`."""
+    statements = []
+    for attr in (a for a in entity.attributes if a.indexed):
+        col = attr.shadow if attr.type in s.TEXT_TYPES else attr.column
+        name = f"ix_{entity.name}_{col}"
+        if drop:
+            statements.append(f'DROP INDEX IF EXISTS "{name}"')
+        else:
+            statements.append(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{entity.name}" ("{col}", "{entity.key}")')
+    return statements
+
+
+class Store:
+    """SQLite-backed records of every entity in the schema."""
+
+    def __init__(self, path=None):
+        self.lock = threading.RLock()
+        self.path = path
+        self.db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        if path:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA cache_size=-65536")
+        for entity in s.ENTITIES.values():
+            for statement in _create_sql(entity):
+                self.db.execute(statement)
+        self.service_root = DEFAULT_ROOT
+        self._version = self._max_version()
+
+    def _max_version(self):
+        tables = [f'SELECT MAX(VersionNumber) FROM "{e.name}"' for e in s.ENTITIES.values()]
+        return max((self.db.execute(sql).fetchone()[0] or 0) for sql in tables)
+
+    def next_version(self):
+        """A fresh, store-wide increasing VersionNumber."""
+        with self.lock:
+            self._version += 1
+            return self._version
+
+    def close(self):
+        """Close the database connection."""
+        with self.lock:
+            self.db.close()
+
+    # -- in-process API ---------------------------------------------------------------------
+    def insert(self, entity, attrs, created_on=None, modified_on=None):
+        """Create a record from wire JSON `attrs`; returns the full wire record."""
+        ent = entity_of(entity)
+        with self.lock:
+            key = self._new_key(ent, attrs)
+            values = self.prepare(ent, {**DEFAULTS, **attrs})
+            created = _ms(created_on) or now_ms()
+            values.update({ent.key: key, "CreatedOn": created, "ModifiedOn": _ms(modified_on) or created})
+            values["VersionNumber"] = self.next_version()
+            self._insert_row(ent, values)
+            return self.get(entity, key)
+
+    def update(self, entity, key, attrs, modified_on=None):
+        """Change exactly the attributes in `attrs`; bumps VersionNumber; returns the full record."""
+        ent = entity_of(entity)
+        with self.lock:
+            row = self.row(ent, key)
+            if row is None:
+                raise not_found(f"{ent.logical_name} With Id = {key} Does Not Exist")
+            values = self.prepare(ent, attrs, current=row)
+            values.update(ModifiedOn=_ms(modified_on) or now_ms(), VersionNumber=self.next_version())
+            sets = ", ".join(f'"{c}" = ?' for c in values)
+            self.db.execute(f'UPDATE "{ent.name}" SET {sets} WHERE "{ent.key}" = ?', [*values.values(), row[0]])
+            return self.get(entity, row[0])
+
+    def replace(self, entity, key, attrs):
+        """PUT semantics: every writable attribute not in `attrs` goes back to its default."""
+        ent = entity_of(entity)
+        writable = [a.name for a in ent.attributes if not a.system and a.name not in s.READ_ONLY]
+        full = {name: DEFAULTS.get(name) for name in writable}
+        full.update(attrs)
+        return self.update(entity, key, full)
+
+    def get(self, entity, key):
+        """The full wire record, or None."""
+        ent = entity_of(entity)
+        with self.lock:
+            row = self.row(ent, key)
+            return None if row is None else self.render(ent, [row])[0]
+
+    def delete(self, entity, key):
+        """Delete a record; lookups pointing at it are cleared (a 404 if it does not exist)."""
+        ent = entity_of(entity)
+        with self.lock:
+            row = self.row(ent, key)
+            if row is None:
+                raise not_found(f"{ent.logical_name} With Id = {key} Does Not Exist")
+            self.db.execute("BEGIN")
+            self.db.execute(f'DELETE FROM "{ent.name}" WHERE "{ent.key}" = ?', [row[0]])
+            self._unlink(ent, row[0])
+            self.db.execute("COMMIT")
+
+    def count(self, entity):
+        """How many records `entity` has."""
+        ent = entity_of(entity)
+        with self.lock:
+            return self.db.execute(f'SELECT COUNT(*) FROM "{ent.name}"').fetchone()[0]
+
+    def reset(self):
+        """Delete every record."""
+        with self.lock:
+            for ent in s.ENTITIES.values():
+                self.db.execute(f'DELETE FROM "{ent.name}"')
+
+    def seed_demo(self, n, seed=0, contacts_per_account=3):
+        """Add `n` demo UK organisations and about `contacts_per_account * n` contacts."""
+        from .seed import seed_demo
+
+        seed_demo(self, n, seed=seed, contacts_per_account=contacts_per_account)
+
+    # -- helpers shared with the HTTP layer ---------------------------------------------------
+    def row(self, ent, key):
+        """The stored row of one record, or None (a 400 for a malformed key)."""
+        key = parse_guid(key, "key")
+        return self.db.execute(f'SELECT * FROM "{ent.name}" WHERE "{ent.key}" = ?', [key]).fetchone()
+
+    def render(self, ent, rows, select=None):
+        """Wire records of stored rows, with lookup names resolved in one query per target."""
+        names = lookup_names(self.db, [ent], rows)
+        return [render(self.service_root, ent, row, names, select) for row in rows]
+
+    def select(self, sql, params=()):
+        """Rows of a read query, under the store lock."""
+        with self.lock:
+            return self.db.execute(sql, params).fetchall()
+
+    def prepare(self, ent, attrs, current=None):
+        """Wire JSON attributes -> {column: value}; a 400 naming any unknown or ill-typed attribute."""
+        values = {}
+        for name, value in attrs.items():
+            attr = ent.attribute(name)
+            if name == "__metadata" or name in s.READ_ONLY:
+                continue
+            if attr is None:
+                raise bad_request(f"The property '{name}' does not exist on type '{s.TYPE_PREFIX}{ent.name}'.")
+            if attr.system:
+                continue
+            values.update(to_columns(attr, value))
+        self._check_lookups(ent, values)
+        if ent.attribute("FullName") and ({"FirstName", "LastName"} & set(values)):
+            values.update(self._full_name(values, current))
+        return values
+
+    def _full_name(self, values, current):
+        def part(name):
+            return values[name] if name in values else (current[name] if current else None)
+
+        full = " ".join(p for p in (part("FirstName"), part("LastName")) if p) or None
+        return {"FullName": full, "FullName__n": fold(full)}
+
+    def _check_lookups(self, ent, values):
+        for attr in (a for a in ent.attributes if a.type == s.LOOKUP):
+            target = s.BY_LOGICAL.get(values.get(attr.name + "__t"))
+            if target and values.get(attr.column) and self.row(target, values[attr.column]) is None:
+                raise bad_request(f"{target.logical_name} With Id = {values[attr.column]} Does Not Exist")
+
+    def _new_key(self, ent, attrs):
+        key = attrs.get(ent.key)
+        return parse_guid(key, ent.key) if key else str(uuid.uuid4())
+
+    def _insert_row(self, ent, values):
+        cols = ", ".join(f'"{c}"' for c in values)
+        marks = ", ".join("?" * len(values))
+        try:
+            self.db.execute(f'INSERT INTO "{ent.name}" ({cols}) VALUES ({marks})', list(values.values()))
+        except sqlite3.IntegrityError:
+            raise CRMError(500, crm_codes.DUPLICATE_KEY_MESSAGE, crm_codes.DUPLICATE_KEY)
+
+    def _unlink(self, ent, key):
+        # Deliberate choice: deleting a record clears lookups to it ("remove link") instead of
+        # CRM's cascade-delete of an account's contacts.
+        for other in s.ENTITIES.values():
+            for attr in (a for a in other.attributes if a.type == s.LOOKUP and ent.logical_name in a.targets):
+                self.db.execute(
+                    f'UPDATE "{other.name}" SET "{attr.column}" = NULL, "{attr.name}__t" = NULL '
+                    f'WHERE "{attr.column}" = ? AND "{attr.name}__t" = ?',
+                    [key, ent.logical_name],
+                )
