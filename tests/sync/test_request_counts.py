@@ -1,0 +1,105 @@
+"""Exact CRM round trips per ORM operation, counted at the client like assertNumQueries."""
+
+from cdms_api.counting import count_requests
+from contact.models import Contact
+from organisation.models import Organisation
+
+from .conftest import seed_account, seed_contact
+
+
+def methods(counter):
+    return [r.method for r in counter.requests]
+
+
+def test_get_by_pk_is_one_request(cdms):
+    key = seed_account(cdms, "Acme")
+    local = Organisation.objects.get(cdms_pk=key)
+    with count_requests() as counter:
+        org = Organisation.objects.get(pk=local.pk)
+    assert org.name == "Acme"
+    assert methods(counter) == ["GET"]
+
+
+def test_get_of_a_record_unknown_locally_is_one_request(cdms):
+    key = seed_account(cdms, "Acme")
+    with count_requests() as counter:
+        org = Organisation.objects.get(cdms_pk=key)
+    assert org.name == "Acme"
+    assert counter.count == 1
+
+
+def test_create_is_one_post(cdms):
+    with count_requests() as counter:
+        org = Organisation.objects.create(name="Acme", number_of_employees=5)
+    assert methods(counter) == ["POST"]
+    assert cdms.store.get("Account", org.cdms_pk)["Name"] == "Acme"
+    assert org.modified is not None
+
+
+def test_update_is_one_merge_and_one_get(cdms):
+    org = Organisation.objects.create(name="Acme", city="Leeds")
+    org.city = "York"
+    with count_requests() as counter:
+        org.save()
+    assert methods(counter) == ["MERGE", "GET"]
+    assert cdms.store.get("Account", org.cdms_pk)["Address1_City"] == "York"
+
+
+def test_update_sends_only_changed_fields(cdms):
+    org = Organisation.objects.create(name="Acme", city="Leeds")
+    cdms.store.update("Account", org.cdms_pk, {"Name": "Renamed in CRM"}, modified_on=None)
+    org.city = "York"
+    org.save()
+    record = cdms.store.get("Account", org.cdms_pk)
+    assert record["Name"] == "Renamed in CRM"  # not overwritten: only city was sent
+    assert record["Address1_City"] == "York"
+    org.refresh_from_db()
+    assert org.name == "Renamed in CRM"  # the GET after the MERGE brought it in
+
+
+def test_delete_is_one_request(cdms):
+    org = Organisation.objects.create(name="Acme")
+    key = org.cdms_pk
+    with count_requests() as counter:
+        org.delete()
+    assert methods(counter) == ["DELETE"]
+    assert cdms.store.get("Account", key) is None
+    assert not Organisation.objects.skip_cdms().filter(cdms_pk=key).exists()
+
+
+def test_filter_over_120_rows_is_three_requests(cdms):
+    for i in range(120):
+        seed_account(cdms, f"Firm {i}", NumberOfEmployees=10)
+    with count_requests() as counter:
+        rows = list(Organisation.objects.filter(number_of_employees=10))
+    assert len(rows) == 120
+    assert counter.count == 3
+
+
+def test_ordered_slice_is_one_request(cdms):
+    for i in range(120):
+        seed_account(cdms, f"Firm {i}", NumberOfEmployees=i)
+    with count_requests() as counter:
+        rows = list(Organisation.objects.order_by("-number_of_employees")[:5])
+    assert [r.number_of_employees for r in rows] == [119, 118, 117, 116, 115]
+    assert counter.count == 1
+
+
+def test_page_of_contacts_with_unknown_organisations_is_two_requests(cdms):
+    accounts = [seed_account(cdms, f"Firm {i}") for i in range(50)]
+    for i, account in enumerate(accounts):
+        seed_contact(cdms, f"First{i}", "Person", account=account)
+    with count_requests() as counter:
+        contacts = list(Contact.objects.select_related("organisation").filter(last_name="Person"))
+    assert len(contacts) == 50
+    assert {c.organisation.cdms_pk for c in contacts} == set(accounts)
+    assert counter.count == 2
+
+
+def test_second_read_of_fresh_rows_writes_nothing(cdms, django_assert_num_queries):
+    for i in range(5):
+        seed_account(cdms, f"Firm {i}", NumberOfEmployees=3)
+    list(Organisation.objects.filter(number_of_employees=3))
+    # One SELECT of the page's keys, one for stale local rows, one for the answer.
+    with django_assert_num_queries(3):
+        assert len(Organisation.objects.filter(number_of_employees=3)) == 5
