@@ -3,9 +3,11 @@
 Numbers, booleans and datetimes order alike in both systems; strings do not (the CRM orders
 case- and accent-insensitively) and neither do GUIDs (SQL Server orders their bytes
 differently). SQL Server puts nulls first in ascending order; so do SQLite and MySQL, but
-PostgreSQL puts them last, so there a nullable key orders alike only if the CRM never
-leaves it empty.
+PostgreSQL puts them last. There a single nullable key is still fetched in order, in two
+parts: the rows where it is null and the rows where it is not (`NullsApart`).
 """
+
+from dataclasses import dataclass
 
 from django.db import connections
 from django.db.models import F, OrderBy
@@ -22,8 +24,16 @@ NULLS_FIRST_VENDORS = {"sqlite", "mysql"}
 NEVER_NULL_IN_CRM = {"modified", "created", "cdms_version"}
 
 
+@dataclass(frozen=True)
+class NullsApart:
+    """A nullable order key whose nulls the local database puts at the other end from the CRM."""
+
+    filter_path: str
+    nulls_first_locally: bool
+
+
 def crm_orderby(queryset, migrator):
-    """The `$orderby` list matching the queryset's ordering, or None when none matches."""
+    """(`$orderby` list, NullsApart or None) matching the queryset's ordering, or None."""
     query = queryset.query
     if query.order_by:
         keys = list(query.order_by)
@@ -34,22 +44,31 @@ def crm_orderby(queryset, migrator):
     if query.extra_order_by:
         return None
     nulls_first = connections[queryset.db].vendor in NULLS_FIRST_VENDORS
-    terms = [_term(queryset.model, migrator, key, nulls_first) for key in keys]
-    return None if None in terms else terms
-
-
-def _term(model, migrator, key, nulls_first):
-    name, descending = _name_and_direction(key)
-    if name is None:
+    terms = [_term(migrator, key) for key in keys]
+    if None in terms:
         return None
-    if name == "pk":
+    apart = [
+        (field, descending)
+        for name, field, descending in terms
+        if not nulls_first and name not in NEVER_NULL_IN_CRM
+    ]
+    if apart and len(terms) > 1:
+        return None
+    orderby = [f"{field.cdms_name} desc" if descending else field.cdms_name for _, field, descending in terms]
+    if apart:
+        field, descending = apart[0]
+        return orderby, NullsApart(field.filter_path, nulls_first_locally=descending)
+    return orderby, None
+
+
+def _term(migrator, key):
+    name, descending = _name_and_direction(key)
+    if name is None or name == "pk":
         return None
     field = migrator.field(name)
     if not isinstance(field, ORDERABLE):
         return None
-    if not nulls_first and name not in NEVER_NULL_IN_CRM:
-        return None
-    return f"{field.cdms_name} desc" if descending else field.cdms_name
+    return name, field, descending
 
 
 def _name_and_direction(key):

@@ -17,7 +17,7 @@ from . import fetch
 from .cdms_migrator import get_migrator
 from .compiler import compile_where
 from .ordering import crm_orderby
-from .predicate import Const, key_set
+from .predicate import Const, Term, conjoin, key_set
 from .reconcile import reconcile_page
 
 log = logging.getLogger("migrator.sync")
@@ -55,9 +55,9 @@ class Read:
         if isinstance(self.predicate, Const) and not self.predicate.value:
             return
         parts = fetch.split_for_length(self.predicate)
-        orderby = crm_orderby(self.queryset, self.migrator) if self.sliced and self.high else None
-        if len(parts) == 1 and orderby is not None:
-            self._fetch_ordered_slice(parts[0], orderby)
+        ordering = crm_orderby(self.queryset, self.migrator) if self.sliced and self.high else None
+        if len(parts) == 1 and ordering is not None:
+            self._fetch_ordered_slice(parts[0], *ordering)
         elif len(parts) == 1 and (self.need or (self.sliced and self.high and not self.queryset.ordered)):
             self._walk(parts[0], None, None, self.need or self.high)
         else:
@@ -82,25 +82,36 @@ class Read:
             self.seen.update(reconcile_page(self.model, page))
             fetched += len(page)
 
-    def _fetch_ordered_slice(self, predicate, orderby):
-        top = self.high if predicate.exact else None
-        if not self._walk(predicate, orderby, top, self.high):
-            self._fetch_all(predicate)
+    def _fetch_ordered_slice(self, predicate, orderby, nulls_apart):
+        if nulls_apart is None:
+            top = self.high if predicate.exact else None
+            satisfied, received = self._walk(predicate, orderby, top, self.high)
+            if satisfied < self.high and top is not None and received >= top:
+                self._fetch_all(predicate)  # the CRM had rows the local query rejects
+            return
+        # The local database puts this key's nulls at the other end from the CRM: walk the
+        # part it orders first, then the other, each in the CRM's order.
+        nulls = conjoin([predicate, Term(f"{nulls_apart.filter_path} eq null", exact=True)], "and")
+        values = conjoin([predicate, Term(f"{nulls_apart.filter_path} ne null", exact=True)], "and")
+        parts = [(values, orderby), (nulls, None)]
+        if nulls_apart.nulls_first_locally:
+            parts.reverse()
+        satisfied, _ = self._walk(*parts[0], None, self.high)
+        if satisfied < self.high:
+            self._walk(*parts[1], None, self.high - satisfied)
 
     def _walk(self, predicate, orderby, top, wanted):
-        """Fetch pages until `wanted` fetched rows satisfy the local query; False if cut short by $top."""
+        """Fetch pages until `wanted` fetched rows satisfy the local query; returns (satisfied, received)."""
         local = self._local_unsliced()
-        satisfied, received = 0, 0
+        satisfied = received = 0
         for page in fetch.pages(self.migrator, predicate, orderby=orderby, top=top):
             keys = reconcile_page(self.model, page)
             self.seen.update(keys)
             received += len(page)
             satisfied += local.filter(cdms_pk__in=keys).count() if keys else 0
-            if satisfied >= wanted:
-                return True
-            if received >= self.cap:
+            if satisfied >= wanted or received >= self.cap:
                 break
-        return top is None or received < top
+        return satisfied, received
 
     def _local_unsliced(self):
         local = self.queryset.skip_cdms()
@@ -132,7 +143,5 @@ class Read:
 
     def _remove(self, keys):
         if keys:
-            log.info(
-                "%s: %d rows were deleted in the CRM; removing them locally.", self.model.__name__, len(keys)
-            )
+            log.info("%s: %d rows were deleted in the CRM; removing them locally.", self.model.__name__, len(keys))
             self.model._base_manager.filter(cdms_pk__in=keys).delete()

@@ -13,8 +13,8 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def _raw(name, default):
-    value = os.environ.get(name)
-    return default if value is None else value.strip()
+    value = os.environ.get(name, "").strip()
+    return value if value else default
 
 
 def string(name, default=None):

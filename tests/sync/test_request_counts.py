@@ -80,9 +80,20 @@ def test_ordered_slice_is_one_request(cdms):
     for i in range(120):
         seed_account(cdms, f"Firm {i}", NumberOfEmployees=i)
     with count_requests() as counter:
-        rows = list(Organisation.objects.order_by("-number_of_employees")[:5])
-    assert [r.number_of_employees for r in rows] == [119, 118, 117, 116, 115]
+        rows = list(Organisation.objects.order_by("number_of_employees")[:5])
+    assert [r.number_of_employees for r in rows] == [0, 1, 2, 3, 4]
     assert counter.count == 1
+
+
+def test_descending_slice_on_a_nullable_key_walks_nulls_apart(cdms):
+    for i in range(60):
+        seed_account(cdms, f"Firm {i}", NumberOfEmployees=i if i % 10 else None)
+    rows = list(Organisation.objects.order_by("-number_of_employees")[:8])
+    expected = list(Organisation.objects.skip_cdms().order_by("-number_of_employees")[:8])
+    assert Organisation.objects.skip_cdms().count() < 60  # fetched only part of the CRM
+    assert [r.number_of_employees for r in rows] == [r.number_of_employees for r in expected]
+    nulls_first = expected[0].number_of_employees is None  # PostgreSQL; SQLite puts them last
+    assert [r.number_of_employees for r in rows][:1] == ([None] if nulls_first else [59])
 
 
 def test_page_of_contacts_with_unknown_organisations_is_two_requests(cdms):
