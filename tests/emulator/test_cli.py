@@ -1,0 +1,34 @@
+"""`python -m cdms_api.emulator` starts a seeded server and prints its URL."""
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port():
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_command_line_serves_seeded_demo_data(tmp_path):
+    port = free_port()
+    args = ["--host", "127.0.0.1", "--port", str(port), "--seed-demo", "5", "--data", str(tmp_path / "d.sqlite3")]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cdms_api.emulator", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        line = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/XRMServices/2011/OrganizationData.svc" in line
+        url = line.split()[-1] + "/AccountSet"
+        records = requests.get(url, headers={"Accept": "application/json"}, timeout=5).json()["d"]["results"]
+        assert len(records) == 5
+    finally:
+        process.terminate()
+        process.wait(5)

@@ -1,0 +1,63 @@
+"""The `$filter` tokenizer and recursive-descent parser, without HTTP."""
+
+import pytest
+
+from cdms_api.emulator.errors import CRMError
+from cdms_api.emulator.filter_parser import Call, Compare, Literal, Logical, Member, Not, parse, tokenize
+
+
+def test_precedence_or_below_and_below_not_below_comparison():
+    tree = parse("not A eq 1 or B eq 2 and C eq 3")
+    assert tree == Logical(
+        "or",
+        Not(Compare("eq", Member(("A",)), Literal("int", 1))),
+        Logical(
+            "and",
+            Compare("eq", Member(("B",)), Literal("int", 2)),
+            Compare("eq", Member(("C",)), Literal("int", 3)),
+        ),
+    )
+
+
+def test_parentheses_group():
+    tree = parse("(A eq 1 or B eq 2) and C eq 3")
+    assert tree.op == "and" and tree.left.op == "or"
+
+
+@pytest.mark.parametrize(
+    ("text", "literal"),
+    [
+        ("'O''Brien'", Literal("string", "O'Brien")),
+        ("12.5M", Literal("decimal", "12.5")),
+        ("1.5d", Literal("double", "1.5")),
+        ("-42", Literal("int", -42)),
+        ("42L", Literal("int", 42)),
+        ("true", Literal("bool", True)),
+        ("null", Literal("null", None)),
+        ("guid'7A4814F9-0000-0000-0000-000000000000'", Literal("guid", "7A4814F9-0000-0000-0000-000000000000")),
+    ],
+)
+def test_literals(text, literal):
+    assert parse(f"X eq {text}").right == literal
+
+
+def test_datetime_literal_is_naive_utc():
+    assert parse("X eq datetime'2016-01-01T10:20:30'").right.value.isoformat() == "2016-01-01T10:20:30"
+
+
+def test_member_access_and_function_call():
+    assert parse("ParentCustomerId/Id eq null").left == Member(("ParentCustomerId", "Id"))
+    assert parse("substringof('a', Name)") == Call("substringof", (Literal("string", "a"), Member(("Name",))))
+
+
+def test_tokenizer_keeps_positions():
+    assert [t[0] for t in tokenize("Name eq 'a b'")] == ["word", "word", "string"]
+
+
+@pytest.mark.parametrize(
+    "text", ["", "A eq", "(A eq 1", "A eq 1)", "A eq 'x", "A eq 1 1", "A eq datetime'2016'", "A ! 1"]
+)
+def test_syntax_errors_are_400(text):
+    with pytest.raises(CRMError) as raised:
+        parse(text)
+    assert raised.value.status == 400
