@@ -160,3 +160,4 @@ def seed_demo(store, n, seed=0, contacts_per_account=3):
             for statement in index_sql(entity):
                 store.db.execute(statement)
         store.db.execute("COMMIT")
+        store.checkpoint()

@@ -84,6 +84,12 @@ class Store:
             self._version += 1
             return self._version
 
+    def checkpoint(self):
+        """Fold the write-ahead log into the database file (after a bulk load)."""
+        if self.path:
+            with self.lock:
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self):
         """Close the database connection."""
         with self.lock:
