@@ -30,6 +30,8 @@ def test_good_credentials_work_over_one_kept_alive_connection(ntlm_crm, caplog):
         client.update("Account", key, {"Name": "Safer"})
         client.delete("Account", key)
     assert [r.status for r in counter.requests] == [201, 200, 204, 204]
+    # NTLM authenticates the connection once; urllib3 logs each new one it opens.
+    assert sum("Starting new HTTP connection" in m for m in _messages(caplog)) == 1
     _assert_no_secret(*_messages(caplog))
 
 
