@@ -1,8 +1,22 @@
-"""Root URL configuration."""
+"""Root URL configuration: the admin, the REST API under /api/v1/, and its schema and docs."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from contact.api.views import ContactViewSet
+from organisation.api.views import OrganisationViewSet
+
+router = DefaultRouter()
+router.register("organisations", OrganisationViewSet)
+router.register("contacts", ContactViewSet)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api-auth/", include("rest_framework.urls")),
 ]

@@ -1,0 +1,1 @@
+"""The REST API of contacts: `/api/v1/contacts/`."""

@@ -1,0 +1,58 @@
+"""REST building blocks shared by the domain apps: permissions, paging, history, CRM errors.
+
+This module is the seam between the API and the legacy CRM: `exception_handler` comes from
+`migrator.api_errors` while the CRM is live. When the CRM is retired, replace that import
+with `from rest_framework.views import exception_handler` and nothing else changes.
+
+DRF settings name classes of this module, and DRF imports them while `rest_framework.views`
+is itself being imported, so nothing here may import `rest_framework.views` or
+`rest_framework.decorators` at module level.
+"""
+
+from django.contrib.auth import get_user_model
+from rest_framework import pagination, permissions, serializers
+from rest_framework.response import Response
+from reversion.models import Version
+
+from migrator.api_errors import exception_handler
+
+__all__ = ["ModelPermissions", "Pagination", "VersionSerializer", "exception_handler", "history_response"]
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Django model permissions, with `view` needed to read (anonymous users are refused)."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+class Pagination(pagination.PageNumberPagination):
+    """Numbered pages of `PAGE_SIZE` rows; `page_size` may ask for up to 200."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class VersionSerializer(serializers.Serializer):
+    """One saved version of a record: when, by whom, why, and its field values then."""
+
+    id = serializers.IntegerField(read_only=True)
+    date = serializers.DateTimeField(source="revision.date_created", read_only=True)
+    user = serializers.SerializerMethodField()
+    comment = serializers.CharField(source="revision.comment", read_only=True)
+    fields = serializers.DictField(source="field_dict", read_only=True)
+
+    def get_user(self, version) -> str | None:
+        """The user name of the revision's author, or None (a CRM refresh or a script)."""
+        user = version.revision.user
+        return getattr(user, get_user_model().USERNAME_FIELD) if user else None
+
+
+def history_response(instance):
+    """The django-reversion versions of `instance`, newest first, as a response."""
+    versions = Version.objects.get_for_object(instance).select_related("revision__user")
+    return Response(VersionSerializer(versions, many=True).data)

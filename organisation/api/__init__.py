@@ -1,0 +1,1 @@
+"""The REST API of organisations: `/api/v1/organisations/`."""

@@ -1,0 +1,26 @@
+"""The JSON shape of an organisation: the model's fields under their own names."""
+
+from rest_framework import serializers
+
+from organisation.models import Organisation
+
+SYSTEM_FIELDS = ["id", "cdms_pk", "created", "modified"]
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    """An organisation; `id`, `cdms_pk`, `created` and `modified` are read-only."""
+
+    class Meta:
+        model = Organisation
+        fields = [
+            *SYSTEM_FIELDS,
+            "name",
+            "alias",
+            "uk_organisation",
+            "email_address",
+            "city",
+            "postcode",
+            "number_of_employees",
+            "last_verified",
+        ]
+        read_only_fields = SYSTEM_FIELDS

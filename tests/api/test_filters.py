@@ -1,0 +1,76 @@
+"""List filters (one exact parameter per field, plus lookups), search, ordering and paging."""
+
+import datetime as dt
+
+import pytest
+
+from .seeding import seed_account, seed_contact, wire_date
+
+ORGS = "/api/v1/organisations/"
+
+
+def names(response):
+    assert response.status_code == 200, response.json()
+    return sorted(row["name"] for row in response.json()["results"])
+
+
+@pytest.fixture
+def three(cdms):
+    seed_account(
+        cdms, "Acme", Address1_City="Leeds", NumberOfEmployees=10,
+        optevia_LastVerified=wire_date(dt.datetime(2015, 3, 1, tzinfo=dt.UTC)),
+    )  # fmt: skip
+    seed_account(cdms, "Acme Tools", Address1_City="York", NumberOfEmployees=250)
+    seed_account(
+        cdms, "Bolt", Address1_City="Leeds", NumberOfEmployees=None,
+        optevia_LastVerified=wire_date(dt.datetime(2016, 3, 1, tzinfo=dt.UTC)),
+    )  # fmt: skip
+    return cdms
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("name=Acme", ["Acme"]),
+        ("name__icontains=acme", ["Acme", "Acme Tools"]),
+        ("name__istartswith=bo", ["Bolt"]),
+        ("city=Leeds", ["Acme", "Bolt"]),
+        ("number_of_employees__gte=100", ["Acme Tools"]),
+        ("number_of_employees__isnull=true", ["Bolt"]),
+        ("last_verified__year=2016", ["Bolt"]),
+        ("last_verified__gte=2015-01-01T00:00:00Z", ["Acme", "Bolt"]),
+        ("search=york", ["Acme Tools"]),
+        ("city=Leeds&number_of_employees__lte=10", ["Acme"]),
+    ],
+)
+def test_organisation_filters(three, api, query, expected):
+    assert names(api.get(f"{ORGS}?{query}")) == expected
+
+
+def test_ordering_and_paging(three, api):
+    page = api.get(f"{ORGS}?ordering=-number_of_employees&page_size=2").json()
+    assert page["count"] == 3
+    assert [row["name"] for row in page["results"]] == ["Acme Tools", "Acme"]
+    assert page["next"] is not None
+    second = api.get(f"{ORGS}?ordering=-number_of_employees&page_size=2&page=2").json()
+    assert [row["name"] for row in second["results"]] == ["Bolt"]
+
+
+def test_bad_filter_value_is_a_400_naming_the_parameter(three, api):
+    response = api.get(f"{ORGS}?number_of_employees__gte=many")
+    assert response.status_code == 400
+    assert "number_of_employees__gte" in response.json()
+
+
+def test_contacts_filter_by_organisation_and_name(cdms, api):
+    acme, bolt = seed_account(cdms, "Acme"), seed_account(cdms, "Bolt")
+    seed_contact(cdms, "Ann", "Lee", account=acme)
+    seed_contact(cdms, "Bob", "Lee", account=bolt)
+    seed_contact(cdms, "Cy", "Day")
+    org_ids = {row["name"]: row["id"] for row in api.get(ORGS).json()["results"]}
+    by_org = api.get(f"/api/v1/contacts/?organisation={org_ids['Acme']}").json()["results"]
+    assert [row["first_name"] for row in by_org] == ["Ann"]
+    by_name = api.get("/api/v1/contacts/?last_name=Lee&ordering=first_name").json()["results"]
+    assert [row["first_name"] for row in by_name] == ["Ann", "Bob"]
+    orphans = api.get("/api/v1/contacts/?organisation__isnull=true").json()["results"]
+    assert [row["first_name"] for row in orphans] == ["Cy"]
