@@ -92,7 +92,10 @@ def tokenize(text):
 def parse(text):
     """The expression tree of a `$filter` string; a 400 on a syntax error."""
     parser = _Parser(tokenize(text))
-    node = parser.expression()
+    try:
+        node = parser.expression()
+    except RecursionError:
+        raise bad_request("The $filter expression is nested too deeply.")
     if parser.peek() is not None:
         parser.fail("unexpected token")
     return node

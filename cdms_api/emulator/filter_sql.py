@@ -24,7 +24,10 @@ TOP_CHAR = "\U0010ffff"
 def compile_filter(entity, node):
     """(sql, params) for the WHERE clause of `node` over `entity`'s table."""
     params = []
-    sql = _Compiler(entity, params).predicate(node)
+    try:
+        sql = _Compiler(entity, params).predicate(node)
+    except RecursionError:
+        raise bad_request("The $filter expression is nested too deeply.")
     return sql, params
 
 

@@ -32,3 +32,4 @@ def test_command_line_serves_seeded_demo_data(tmp_path):
     finally:
         process.terminate()
         process.wait(5)
+        process.stdout.close()

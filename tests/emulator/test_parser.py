@@ -1,9 +1,14 @@
 """The `$filter` tokenizer and recursive-descent parser, without HTTP."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cdms_api.emulator.errors import CRMError
 from cdms_api.emulator.filter_parser import Call, Compare, Literal, Logical, Member, Not, parse, tokenize
+from cdms_api.emulator.filter_sql import compile_filter
+from cdms_api.emulator.schema import ACCOUNT
+from cdms_api.emulator.store import Store
 
 
 def test_precedence_or_below_and_below_not_below_comparison():
@@ -61,3 +66,51 @@ def test_syntax_errors_are_400(text):
     with pytest.raises(CRMError) as raised:
         parse(text)
     assert raised.value.status == 400
+
+
+def test_deep_nesting_is_400_not_a_crash():
+    with pytest.raises(CRMError) as raised:
+        parse("(" * 5000 + "A eq 1" + ")" * 5000)
+    assert raised.value.status == 400
+
+
+ALPHABET = st.sampled_from(
+    [
+        "Name",
+        "NumberOfEmployees",
+        "eq",
+        "ne",
+        "and",
+        "or",
+        "not",
+        "(",
+        ")",
+        "'a'",
+        "''",
+        "1",
+        "12.5M",
+        "null",
+        "true",
+        ",",
+        "/",
+        "Id",
+        "startswith",
+        "year",
+        "guid'x'",
+        " ",
+    ]
+)
+
+
+STORE = Store()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(ALPHABET, max_size=12))
+def test_any_token_soup_is_either_valid_sql_or_a_400(tokens):
+    try:
+        sql, params = compile_filter(ACCOUNT, parse(" ".join(tokens)))
+    except CRMError as error:
+        assert error.status == 400
+    else:
+        assert STORE.select(f'SELECT COUNT(*) FROM "Account" WHERE {sql}', params)[0][0] == 0
