@@ -93,9 +93,7 @@ def update_queryset(queryset, values):
 def bulk_update(queryset, objs, fields):
     """`bulk_update(objs, fields)` in the CRM, then locally; returns the number of rows updated."""
     migrator = get_migrator(queryset.model)
-    return _write_rows(
-        queryset, "bulk_update", objs, [n for n in fields if n in migrator.fields], None, fields
-    )
+    return _write_rows(queryset, "bulk_update", objs, [n for n in fields if n in migrator.fields], None, fields)
 
 
 def _write_rows(queryset, operation, rows, mapped, values, fields=None):

@@ -60,9 +60,7 @@ class BaseCDMSMigrator:
 
     def to_cdms(self, values):
         """CRM JSON for a dict of model field values (foreign keys given as CRM keys)."""
-        return {
-            self.fields[name].cdms_name: self.fields[name].to_cdms(value) for name, value in values.items()
-        }
+        return {self.fields[name].cdms_name: self.fields[name].to_cdms(value) for name, value in values.items()}
 
     def from_cdms(self, record):
         """Model field values (foreign keys as CRM keys) for a CRM record."""

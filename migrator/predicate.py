@@ -84,11 +84,7 @@ def key_set(predicate, key_attribute):
     """The keys named by an exact predicate that is only `Key eq guid'...'` terms joined by `or`."""
     if not predicate.exact:
         return None
-    terms = (
-        predicate.children
-        if isinstance(predicate, Junction) and predicate.connector == "or"
-        else (predicate,)
-    )
+    terms = predicate.children if isinstance(predicate, Junction) and predicate.connector == "or" else (predicate,)
     prefix, keys = f"{key_attribute} eq guid'", set()
     for term in terms:
         if not (isinstance(term, Term) and term.text.startswith(prefix) and term.text.endswith("'")):

@@ -84,9 +84,7 @@ def _write(model, migrator, rows, comment):
     names = [model._meta.get_field(name).name for name in columns]
     with transaction.atomic():
         written = upsert(model, [_by_field_name(model, row) for row in rows], names)
-        instances = [
-            _instance(model, row, written[row["cdms_pk"]]) for row in rows if row["cdms_pk"] in written
-        ]
+        instances = [_instance(model, row, written[row["cdms_pk"]]) for row in rows if row["cdms_pk"] in written]
         record_versions(model, instances, comment)
 
 

@@ -36,9 +36,7 @@ def _upsert_batch(model, rows, update_fields, using):
             value = row[field.name] if field.name in row else field.get_default()
             params.append(field.get_db_prep_save(value, connection))
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    updates = ", ".join(
-        f"{qn(f.column)} = excluded.{qn(f.column)}" for f in fields if f.name in update_fields
-    )
+    updates = ", ".join(f"{qn(f.column)} = excluded.{qn(f.column)}" for f in fields if f.name in update_fields)
     modified, version = qn("modified"), qn("cdms_version")
     newer = (
         f"{table}.{modified} IS NULL OR excluded.{modified} > {table}.{modified} OR "

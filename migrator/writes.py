@@ -137,9 +137,7 @@ def _restore_body(instance, migrator, values):
     for name, value in values.items():
         field = instance._meta.get_field(name)
         if field.is_relation:
-            related = (
-                field.related_model._base_manager.filter(pk=value).values_list("cdms_pk", flat=True).first()
-            )
+            related = field.related_model._base_manager.filter(pk=value).values_list("cdms_pk", flat=True).first()
             value = related
         body[migrator.fields[name].cdms_name] = migrator.fields[name].to_cdms(value)
     return body

@@ -41,10 +41,12 @@ def seed_contact(crm, first="Ann", last="Lee", account=None, modified_on=None, *
     key = str(uuid.uuid4())
     if account:
         attrs["ParentCustomerId"] = {"Id": account, "LogicalName": "account"}
-    crm.store.insert("Contact", {"ContactId": key, "FirstName": first, "LastName": last, **attrs}, modified_on=modified_on)
+    crm.store.insert(
+        "Contact", {"ContactId": key, "FirstName": first, "LastName": last, **attrs}, modified_on=modified_on
+    )
     return key
 
 
 def later(seconds=5):
     """A UTC time a few seconds from now, whole seconds (what the CRM would stamp later)."""
-    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)).replace(microsecond=0)
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).replace(microsecond=0)

@@ -11,7 +11,7 @@ from organisation.models import Organisation
 
 from .conftest import later, seed_account, seed_contact, wire_date
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture
@@ -75,7 +75,11 @@ def test_lookup(firms, lookup, expected):
 def test_q_trees_and_exclude(firms):
     qs = Organisation.objects.filter(Q(city__iexact="london") | Q(number_of_employees__gt=100))
     assert names(qs) == ["Acme Ltd", "Beta plc", "Café Ltd"]
-    assert names(Organisation.objects.exclude(number_of_employees__gt=10)) == ["Acme Ltd", "Café Ltd", "O'Brien & Sons"]
+    assert names(Organisation.objects.exclude(number_of_employees__gt=10)) == [
+        "Acme Ltd",
+        "Café Ltd",
+        "O'Brien & Sons",
+    ]
     assert names(Organisation.objects.exclude(Q(uk_organisation=True) | Q(city=""))) == [
         "Beta plc",
         "Café Ltd",
@@ -94,7 +98,9 @@ def test_queryset_methods(firms):
     assert objects.filter(city__iexact="london").count() == 2
     assert objects.filter(name="Nobody").exists() is False
     assert objects.filter(name="Delta").exists() is True
-    assert objects.order_by("number_of_employees").exclude(number_of_employees=None).first().name == "O'Brien & Sons"
+    assert (
+        objects.order_by("number_of_employees").exclude(number_of_employees=None).first().name == "O'Brien & Sons"
+    )
     assert objects.exclude(number_of_employees=None).order_by("number_of_employees").last().name == "Beta plc"
     assert objects.exclude(last_verified=None).latest("last_verified").name == "Delta"
     assert objects.exclude(last_verified=None).earliest("last_verified").name == "Acme Ltd"

@@ -1,0 +1,250 @@
+"""Writes through the CRM: both sides change together or neither does; faults leave nothing behind."""
+
+import pytest
+from django.db import IntegrityError
+from reversion.models import Version
+
+from cdms_api.counting import count_requests
+from cdms_api.exceptions import CDMSError
+from contact.models import Contact
+from migrator.exceptions import BulkWriteError, NotSupportedError
+from organisation.models import Organisation
+
+from .conftest import seed_account
+
+FAULTS = [
+    pytest.param({"kind": "status", "status": 503, "count": 10}, id="503"),
+    pytest.param({"kind": "status", "status": 500}, id="500"),
+    pytest.param({"kind": "status", "status": 400}, id="400"),
+    pytest.param({"kind": "status", "status": 401, "count": 10}, id="401"),
+    pytest.param({"kind": "hang", "seconds": 5, "count": 10}, id="hang"),
+    pytest.param({"kind": "html", "count": 10}, id="html"),
+    pytest.param({"kind": "cut", "count": 10}, id="cut"),
+]
+
+
+@pytest.fixture
+def fast_client(cdms, settings):
+    settings.CDMS_TIMEOUT = 0.3
+    return cdms
+
+
+def local_state():
+    return sorted(Organisation.objects.skip_cdms().values_list("cdms_pk", "name", "city", "modified"))
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_create_under_fault(fast_client, fault):
+    before = local_state()
+    fast_client.faults.add(method="POST", **fault)
+    with pytest.raises(CDMSError):
+        Organisation.objects.create(name="Acme")
+    fast_client.faults.clear()
+    assert local_state() == before
+    assert fast_client.store.count("Account") == 0
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_create_whose_answer_is_lost_makes_one_record(fast_client, fault):
+    fast_client.faults.add(method="POST", after=True, **{**fault, "count": 1})
+    try:
+        org = Organisation.objects.create(name="Acme")
+    except CDMSError:
+        # Not retried (400, 500, 401...): the record exists in the CRM but not locally; the
+        # next read brings it in, once.
+        assert Organisation.objects.filter(name="Acme").count() == 1
+    else:
+        assert fast_client.store.get("Account", org.cdms_pk)["Name"] == "Acme"
+    assert fast_client.store.count("Account") == 1
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_update_under_fault(fast_client, fault):
+    org = Organisation.objects.create(name="Acme", city="Leeds")
+    before = local_state()
+    fast_client.faults.add(method="MERGE", **fault)
+    org.city = "York"
+    with pytest.raises(CDMSError):
+        org.save()
+    fast_client.faults.clear()
+    assert local_state() == before
+    assert fast_client.store.get("Account", org.cdms_pk)["Address1_City"] == "Leeds"
+
+
+def test_update_whose_reread_fails_converges(fast_client):
+    org = Organisation.objects.create(name="Acme", city="Leeds")
+    fast_client.faults.add(method="GET", kind="status", status=503, count=10)
+    org.city = "York"
+    org.save()  # the MERGE landed; the GET did not
+    fast_client.faults.clear()
+    assert Organisation.objects.get(pk=org.pk).city == "York"
+    assert Organisation.objects.skip_cdms().get(pk=org.pk).modified == _crm_modified(fast_client, org)
+
+
+def _crm_modified(crm, org):
+    from cdms_api import odata
+
+    return odata.parse_date(crm.store.get("Account", org.cdms_pk)["ModifiedOn"])
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_delete_under_fault(fast_client, fault):
+    org = Organisation.objects.create(name="Acme")
+    before = local_state()
+    fast_client.faults.add(method="DELETE", **fault)
+    with pytest.raises(CDMSError):
+        org.delete()
+    fast_client.faults.clear()
+    assert local_state() == before
+    assert fast_client.store.get("Account", org.cdms_pk) is not None
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_reads_under_fault(fast_client, fault):
+    key = seed_account(fast_client, "Acme")
+    org = Organisation.objects.get(cdms_pk=key)
+    before = local_state()
+    fast_client.faults.add(method="GET", **{**fault, "count": 10})
+    with pytest.raises(CDMSError):
+        Organisation.objects.get(pk=org.pk)
+    with pytest.raises(CDMSError):
+        list(Organisation.objects.filter(name="Acme"))
+    fast_client.faults.clear()
+    assert local_state() == before
+
+
+def test_local_constraint_error_never_reaches_the_crm(cdms):
+    org = Organisation.objects.create(name="Acme")
+    twin = Organisation(name="Twin")
+    twin.cdms_pk = org.cdms_pk  # clashes with a local unique key
+    twin._state.adding = True
+    with count_requests() as counter, pytest.raises(IntegrityError):
+        twin.save(force_insert=True)
+    assert counter.count == 0
+
+
+def test_local_failure_after_create_is_compensated(cdms, monkeypatch, caplog):
+    from migrator import writes
+
+    def broken(instance, names):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(writes, "store_locally", broken)
+    with pytest.raises(RuntimeError):
+        Organisation.objects.create(name="Acme")
+    assert cdms.store.count("Account") == 0
+    assert Organisation.objects.skip_cdms().count() == 0
+    assert "compensated" in caplog.text
+
+
+def test_local_failure_after_update_merges_the_old_values_back(cdms, monkeypatch):
+    from migrator import writes
+
+    org = Organisation.objects.create(name="Acme", city="Leeds")
+    monkeypatch.setattr(writes, "store_locally", lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))
+    org.city = "York"
+    with pytest.raises(RuntimeError):
+        org.save()
+    assert cdms.store.get("Account", org.cdms_pk)["Address1_City"] == "Leeds"
+    assert Organisation.objects.get(pk=org.pk).city == "Leeds"
+
+
+def test_contact_with_organisation_round_trips(cdms):
+    org = Organisation.objects.create(name="Acme")
+    contact = Contact.objects.create(first_name="Ann", last_name="Lee", organisation=org)
+    record = cdms.store.get("Contact", contact.cdms_pk)
+    assert record["ParentCustomerId"]["Id"] == org.cdms_pk
+    contact.organisation = None
+    contact.save()
+    assert cdms.store.get("Contact", contact.cdms_pk)["ParentCustomerId"]["Id"] is None
+
+
+def test_contact_of_a_local_only_organisation_is_refused(cdms):
+    org = Organisation(name="Local")
+    org.save(skip_cdms=True)
+    with count_requests() as counter, pytest.raises(ValueError, match="not in the CRM"):
+        Contact.objects.create(first_name="Ann", organisation=org)
+    assert counter.count == 0
+
+
+def test_one_revision_per_save_with_the_user(cdms, django_user_model):
+    from reversion import revisions as reversion
+
+    user = django_user_model.objects.create(username="editor")
+    with reversion.create_revision():
+        reversion.set_user(user)
+        org = Organisation.objects.create(name="Acme")
+    org.name = "Acme 2"
+    org.save()
+    versions = Version.objects.get_for_object(org)
+    assert [v.field_dict["name"] for v in versions] == ["Acme 2", "Acme"]
+    assert versions[1].revision.user == user
+    assert versions[0].field_dict["modified"] == Organisation.objects.skip_cdms().get(pk=org.pk).modified
+
+
+def test_reverting_a_version_pushes_to_the_crm(cdms):
+    org = Organisation.objects.create(name="Acme", city="Leeds")
+    org.city = "York"
+    org.save()
+    old = Version.objects.get_for_object(org)[1]
+    with count_requests() as counter:
+        old.revert()
+    assert [r.method for r in counter.requests] == ["MERGE", "GET"]
+    assert cdms.store.get("Account", org.cdms_pk)["Address1_City"] == "Leeds"
+    assert Organisation.objects.get(pk=org.pk).city == "Leeds"
+
+
+def test_bulk_create(cdms, settings):
+    settings.CDMS_WRITE_CONCURRENCY = 4
+    with count_requests() as counter:
+        made = Organisation.objects.bulk_create([Organisation(name=f"Firm {i}") for i in range(20)])
+    assert counter.count == 20
+    assert len(made) == 20 and all(o.pk and o.modified for o in made)
+    assert cdms.store.count("Account") == 20
+
+
+def test_bulk_create_reports_failed_rows(cdms):
+    cdms.faults.add(kind="status", status=400, method="POST", count=2)
+    with pytest.raises(BulkWriteError) as err:
+        Organisation.objects.bulk_create([Organisation(name=f"Firm {i}") for i in range(6)])
+    assert len(err.value.failures) == 2 and len(err.value.succeeded) == 4
+    assert cdms.store.count("Account") == 4
+    assert sorted(Organisation.objects.skip_cdms().values_list("cdms_pk", flat=True)) == sorted(
+        o.cdms_pk for o in err.value.succeeded
+    )
+
+
+def test_queryset_update_and_delete(cdms):
+    for i in range(8):
+        seed_account(cdms, f"Firm {i}", NumberOfEmployees=i)
+    with count_requests() as counter:
+        assert Organisation.objects.filter(number_of_employees__lt=5).update(city="Hull") == 5
+    assert [r.method for r in counter.requests].count("MERGE") == 5
+    assert counter.count == 1 + 5 + 1  # read, merges, one batched re-read
+    assert Organisation.objects.filter(city="Hull").count() == 5
+    assert sum(1 for k in _keys(cdms) if cdms.store.get("Account", k).get("Address1_City") == "Hull") == 5
+    count, _ = Organisation.objects.filter(city="Hull").delete()
+    assert count == 5 and cdms.store.count("Account") == 3
+
+
+def _keys(cdms):
+    return Organisation.objects.skip_cdms().values_list("cdms_pk", flat=True)
+
+
+def test_queryset_update_reports_failed_rows(cdms):
+    for i in range(4):
+        seed_account(cdms, f"Firm {i}", NumberOfEmployees=1)
+    list(Organisation.objects.all())
+    cdms.faults.add(kind="status", status=400, method="MERGE", count=1)
+    with pytest.raises(BulkWriteError) as err:
+        Organisation.objects.all().update(city="Hull")
+    assert len(err.value.failures) == 1
+    assert Organisation.objects.skip_cdms().filter(city="Hull").count() == 3
+    assert Organisation.objects.filter(city="Hull").count() == 3
+
+
+def test_update_with_an_expression_is_refused(cdms):
+    from django.db.models import F
+
+    with pytest.raises(NotSupportedError, match="update"):
+        Organisation.objects.all().update(number_of_employees=F("number_of_employees") + 1)
