@@ -1,0 +1,38 @@
+"""Admin building blocks shared by the domain apps: version history that never writes to the CRM.
+
+django-reversion shows an old version by reverting the object inside a transaction,
+rendering the change form, and rolling back. With a CRM-synced model that revert would be
+a real CRM write (and the form's read a CRM read), so `CRMVersionAdmin` runs those GET
+views inside `skip_cdms()`: only the local database sees the revert, and it is rolled back.
+Reverting for real (POST) writes through the CRM as any save does.
+
+While the CRM is live `skip_cdms` comes from `migrator`; when it is retired, replace it
+with `contextlib.nullcontext`.
+"""
+
+from contextlib import nullcontext
+
+from reversion.admin import VersionAdmin
+
+from migrator.context import skip_cdms
+
+
+class CRMVersionAdmin(VersionAdmin):
+    """A VersionAdmin whose revision and recover pages read and revert locally only."""
+
+    list_per_page = 25
+    show_full_result_count = False  # one synced count per page instead of two
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        """Shows an old version of an object without touching the CRM."""
+        with _local_if_viewing(request):
+            return super().revision_view(request, object_id, version_id, extra_context)
+
+    def recover_view(self, request, version_id, extra_context=None):
+        """Shows a deleted object's last version without touching the CRM."""
+        with _local_if_viewing(request):
+            return super().recover_view(request, version_id, extra_context)
+
+
+def _local_if_viewing(request):
+    return skip_cdms() if request.method in ("GET", "HEAD") else nullcontext()
