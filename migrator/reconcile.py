@@ -46,6 +46,8 @@ def _needs_refresh(model, row, local):
     if local_modified is None or row["modified"] is None:
         return True
     if local_modified > row["modified"]:
+        if (local_version or 0) > (row["cdms_version"] or 0):
+            return False  # a concurrent refresh already stored a newer CRM version
         raise ObjectsNotInSyncError(
             f"{model._meta.label} {row['cdms_pk']}: the local row (modified {local_modified:%Y-%m-%d %H:%M:%S})"
             f" is newer than the CRM's ({row['modified']:%Y-%m-%d %H:%M:%S})."
