@@ -87,3 +87,9 @@ def test_complex_values_round_trip(crm_client, crm):
     cleared = crm_client.get("Contact", contact["ContactId"])["ParentCustomerId"]
     assert cleared["Id"] is None
     assert crm_client.get("Account", account["AccountId"])["Revenue"]["Value"].startswith("12.5")
+
+
+def test_a_filter_the_crm_cannot_run_is_a_bad_request(crm_client, crm):
+    with pytest.raises(CDMSBadRequestError) as raised:
+        list(crm_client.list("Account", filter="year(CreatedOn) eq 2016"))
+    assert raised.value.status == 400 and raised.value.code == "-2147220989"
