@@ -13,8 +13,8 @@ import django
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.test")
     django.setup()
-    from organisation.models import Organisation
     from migrator.reconcile import reconcile_page
+    from organisation.models import Organisation
 
     for record in json.load(sys.stdin):
         reconcile_page(Organisation, [record])

@@ -42,7 +42,7 @@ def test_a_page_of_50_refreshed_rows_costs_what_5_rows_cost(cdms):
 
 
 def _record(key, second, name):
-    stamp = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=second)
+    stamp = dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=second)
     return {
         "AccountId": key,
         "Name": name,
