@@ -5,8 +5,10 @@ model signals, so their versions are recorded here, also in bulk: one revision w
 the comment `CDMS refresh` per refreshed row, written with two statements a page.
 """
 
+import json
+
 from django.contrib.contenttypes.models import ContentType
-from django.core import serializers
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from reversion.models import Revision, Version
 
@@ -30,9 +32,24 @@ def record_versions(model, instances, comment=REFRESH_COMMENT, using="default"):
                 content_type=content_type,
                 db=using,
                 format="json",
-                serialized_data=serializers.serialize("json", [instance]),
+                serialized_data=serialize(instance),
                 object_repr=str(instance)[:191],
             )
             for revision, instance in zip(revisions, instances, strict=True)
         ]
     )
+
+
+def serialize(instance):
+    """The instance in Django's JSON serialization format, as django-reversion stores it.
+
+    Equivalent to `serializers.serialize("json", [instance])` for models without
+    many-to-many fields, at a fraction of the cost, which matters for a page of 50.
+    """
+    meta = instance._meta
+    fields = {
+        field.name: field.value_from_object(instance)
+        for field in meta.local_concrete_fields
+        if not field.primary_key
+    }
+    return json.dumps([{"model": meta.label_lower, "pk": instance.pk, "fields": fields}], cls=DjangoJSONEncoder)

@@ -93,3 +93,13 @@ def test_concurrent_refreshes_from_several_processes_converge():
     rows = list(Organisation.objects.skip_cdms().values_list("cdms_pk", "name", "cdms_version"))
     assert len(rows) == len(keys)
     assert all(version == 5 and name.endswith("v5") for _, name, version in rows)
+
+
+def test_fast_version_serialization_matches_django(db):
+    from django.core import serializers
+
+    from migrator.revisions import serialize
+
+    org = Organisation(pk=7, name="Acme", number_of_employees=5, cdms_pk=str(uuid.uuid4()))
+    org.last_verified = dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    assert json.loads(serialize(org)) == json.loads(serializers.serialize("json", [org]))
