@@ -47,3 +47,29 @@ class CDMSModel(models.Model):
         from .writes import delete_through_cdms
 
         return delete_through_cdms(self, lambda: super(CDMSModel, self).delete(*args, **kwargs))
+
+
+class ImportCursor(models.Model):
+    """How far `cdms_import` has copied one CRM entity, and the progress of a run under way.
+
+    `imported_until`: every CRM change with ModifiedOn before it has been copied (the cursor of
+    the next incremental run). A run covers [run_start, run_end) in `run_windows` equal time
+    windows; `windows_done` lists the indexes already written, so a crashed or interrupted run
+    resumes with the others.
+    """
+
+    entity = models.CharField(max_length=100, unique=True)
+    imported_until = models.DateTimeField(null=True, blank=True)
+    run_start = models.DateTimeField(null=True, blank=True)
+    run_end = models.DateTimeField(null=True, blank=True)
+    run_windows = models.PositiveIntegerField(default=0)
+    windows_done = models.JSONField(default=list, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.entity} imported until {self.imported_until}"
+
+    @property
+    def run_in_progress(self):
+        """True when a run was started and not finished."""
+        return self.run_end is not None

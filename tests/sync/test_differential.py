@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from cdms_api import odata
 from organisation.models import Organisation
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NAMES = ["Acme", "acme", "Acmé", "ACME Ltd", "Beta", "O'Brien", "", "Zeta & Co", "ßeta"]
 CITIES = ["London", "london", "Leeds", "", "Öxford"]
 EMPLOYEES = [None, 0, 5, 10, 250]

@@ -101,5 +101,5 @@ def test_fast_version_serialization_matches_django(db):
     from migrator.revisions import serialize
 
     org = Organisation(pk=7, name="Acme", number_of_employees=5, cdms_pk=str(uuid.uuid4()))
-    org.last_verified = dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    org.last_verified = dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     assert json.loads(serialize(org)) == json.loads(serializers.serialize("json", [org]))

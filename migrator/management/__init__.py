@@ -1,0 +1,1 @@
+"""Operator commands for the CRM sync: import, reconcile and check (see docs/commands.md)."""

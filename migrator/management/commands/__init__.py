@@ -1,0 +1,1 @@
+"""`manage.py cdms_import`, `cdms_reconcile` and `cdms_check`."""
