@@ -48,12 +48,14 @@ def test_organisation_filters(three, api, query, expected):
 
 
 def test_ordering_and_paging(three, api):
-    page = api.get(f"{ORGS}?ordering=-number_of_employees&page_size=2").json()
+    page = api.get(f"{ORGS}?ordering=-name&page_size=2").json()
     assert page["count"] == 3
-    assert [row["name"] for row in page["results"]] == ["Acme Tools", "Acme"]
+    assert [row["name"] for row in page["results"]] == ["Bolt", "Acme Tools"]
     assert page["next"] is not None
-    second = api.get(f"{ORGS}?ordering=-number_of_employees&page_size=2&page=2").json()
-    assert [row["name"] for row in second["results"]] == ["Bolt"]
+    second = api.get(f"{ORGS}?ordering=-name&page_size=2&page=2").json()
+    assert [row["name"] for row in second["results"]] == ["Acme"]
+    by_size = api.get(f"{ORGS}?ordering=-number_of_employees&number_of_employees__isnull=false").json()
+    assert [row["name"] for row in by_size["results"]] == ["Acme Tools", "Acme"]
 
 
 def test_bad_filter_value_is_a_400_naming_the_parameter(three, api):

@@ -1,0 +1,37 @@
+"""cdms_check: reachability, authentication, entity sets and clock skew, against the emulator."""
+
+import json
+import socket
+
+import pytest
+from django.core.management.base import CommandError
+
+
+def test_all_checks_pass_against_the_emulator_and_leave_no_probe(cdms, run):
+    out = run("cdms_check")
+    assert "All checks passed." in out
+    for name in ("reachable", "authenticated", "entity set AccountSet", "entity set ContactSet", "clock skew"):
+        assert name in out
+    assert cdms.store.count("Account") == 0
+    methods = [method for method, _ in cdms.stats.requests]
+    assert "POST" in methods and "DELETE" in methods
+
+
+def test_without_probe_nothing_is_written(cdms, run):
+    checks = json.loads(run("cdms_check", "--no-probe", "--json"))
+    assert all(check["ok"] for check in checks)
+    assert {method for method, _ in cdms.stats.requests} == {"GET"}
+
+
+def test_an_unreachable_crm_fails(cdms, run, settings):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        settings.CDMS_BASE_URL = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with pytest.raises(CommandError, match="1 check\\(s\\) failed: reachable"):
+        run("cdms_check")
+
+
+def test_refused_credentials_fail_the_authentication_check(cdms, run):
+    cdms.faults.add(kind="status", status=401, count=10)
+    with pytest.raises(CommandError, match="authenticated"):
+        run("cdms_check")

@@ -1,0 +1,113 @@
+"""cdms_import: full and incremental copies, resume after an interruption, conflicts left alone."""
+
+import datetime as dt
+
+import pytest
+from django.core.management.base import CommandError
+from reversion.models import Version
+
+from contact.models import Contact
+from migrator.management import importer
+from migrator.models import ImportCursor
+from organisation.models import Organisation
+from tests.api.seeding import later, seed_account
+
+
+def local_keys(model):
+    return set(model.objects.skip_cdms().values_list("cdms_pk", flat=True))
+
+
+def crm_keys(crm, entity):
+    rows = crm.store.select(f'SELECT "{entity}Id" FROM "{entity}"')
+    return {row[0].lower() for row in rows}
+
+
+@pytest.fixture
+def demo(cdms):
+    cdms.store.seed_demo(60)
+    return cdms
+
+
+def test_full_import_copies_parents_then_children(demo, run):
+    out = run("cdms_import", "--full", "--workers", "3")
+    assert local_keys(Organisation) == crm_keys(demo, "Account")
+    assert local_keys(Contact) == crm_keys(demo, "Contact")
+    record = demo.store.select('SELECT "ContactId", "ParentCustomerId" FROM "Contact" LIMIT 1')[0]
+    contact = Contact.objects.skip_cdms().select_related("organisation").get(cdms_pk=record[0].lower())
+    assert contact.organisation.cdms_pk == record[1].lower()
+    assert {v.revision.comment for v in Version.objects.select_related("revision")} == {"CDMS import"}
+    assert "Imported" in out and "Account" in out and "Contact" in out
+    assert ImportCursor.objects.get(entity="Account").imported_until is not None
+
+
+def test_incremental_import_copies_only_recent_changes(demo, run):
+    run("cdms_import", "--full")
+    key = demo.store.select('SELECT "AccountId" FROM "Account" LIMIT 1')[0][0]
+    demo.store.update("Account", key, {"Name": "Renamed in the CRM"}, modified_on=later())
+    new = seed_account(demo, "Brand New", modified_on=later())
+    job = importer.EntityImport(Organisation, lookback_minutes=10, show_progress=False)
+    result = job.run()
+    assert result.mode == "incremental"
+    assert 2 <= result.rows < demo.store.count("Account") // 4  # the changes, plus the lookback's few
+    assert Organisation.objects.skip_cdms().get(cdms_pk=key.lower()).name == "Renamed in the CRM"
+    assert Organisation.objects.skip_cdms().filter(cdms_pk=new).exists()
+
+
+def test_lookback_reads_changes_just_before_the_cursor(demo, run):
+    run("cdms_import", "--full", "--entity", "Account")
+    cursor = ImportCursor.objects.get(entity="Account")
+    late = seed_account(demo, "Committed late", modified_on=cursor.imported_until - dt.timedelta(minutes=3))
+    run("cdms_import", "--entity", "Account", "--lookback-minutes", "5")
+    assert Organisation.objects.skip_cdms().filter(cdms_pk=late).exists()
+
+
+def test_an_interrupted_import_resumes_with_the_windows_not_done(demo, run, monkeypatch):
+    calls = []
+
+    def interrupt_on_fourth_page(model, records, comment):
+        calls.append(len(records))
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return importer_reconcile(model, records, comment=comment)
+
+    importer_reconcile = importer.reconcile_page
+    monkeypatch.setattr(importer, "reconcile_page", interrupt_on_fourth_page)
+    with pytest.raises(CommandError, match="interrupted; run the command again to resume"):
+        run("cdms_import", "--full", "--entity", "Account", "--workers", "2")
+    cursor = ImportCursor.objects.get(entity="Account")
+    assert cursor.run_in_progress and cursor.windows_done
+    done = len(cursor.windows_done)
+    monkeypatch.setattr(importer, "reconcile_page", importer_reconcile)
+    result = importer.EntityImport(Organisation, workers=2, show_progress=False).run()
+    assert (result.mode, result.windows_resumed) == ("resumed", done)
+    assert result.rows < demo.store.count("Account")
+    assert local_keys(Organisation) == crm_keys(demo, "Account")
+    assert not ImportCursor.objects.get(entity="Account").run_in_progress
+
+
+def test_a_crm_failure_stops_the_import_and_a_rerun_finishes_it(demo, run):
+    demo.faults.add(kind="status", status=503, count=30, entity_set="ContactSet")
+    with pytest.raises(CommandError, match="Contact: the CRM failed"):
+        run("cdms_import", "--full")
+    assert local_keys(Organisation) == crm_keys(demo, "Account")
+    demo.faults.clear()
+    run("cdms_import")
+    assert local_keys(Contact) == crm_keys(demo, "Contact")
+
+
+def test_a_local_row_newer_than_the_crm_is_left_alone_and_reported(cdms, run):
+    keys = [seed_account(cdms, f"Org {i}") for i in range(3)]
+    run("cdms_import", "--full", "--entity", "Account")
+    local = Organisation.objects.skip_cdms().get(cdms_pk=keys[0])
+    local.name, local.modified = "Local edit", later(3600)
+    local.save(skip_cdms=True)
+    cdms.store.update("Account", keys[1], {"Name": "CRM edit"}, modified_on=later())
+    out = run("cdms_import", "--full", "--entity", "Account")
+    assert "1 local rows are newer than the CRM" in out and keys[0] in out
+    assert Organisation.objects.skip_cdms().get(cdms_pk=keys[0]).name == "Local edit"
+    assert Organisation.objects.skip_cdms().get(cdms_pk=keys[1]).name == "CRM edit"
+
+
+def test_unknown_entity_is_refused(cdms, run):
+    with pytest.raises(CommandError, match="Unknown entity"):
+        run("cdms_import", "--entity", "Lead")
