@@ -54,9 +54,7 @@ def test_next_links_are_followed_on_the_service_root_only(mocked):
     # A proxy rewrote the host of __next: the client keeps its own origin.
     mocked.get(
         f"{ROOT}/AccountSet",
-        json={
-            "d": {"results": [{"Name": "a"}], "__next": f"http://internal:5555{PATH}/AccountSet?$skiptoken=1"}
-        },
+        json={"d": {"results": [{"Name": "a"}], "__next": f"http://internal:5555{PATH}/AccountSet?$skiptoken=1"}},
         match=[responses.matchers.query_string_matcher("")],
     )
     mocked.get(
@@ -101,9 +99,7 @@ def test_records_of_the_wrong_shape_are_unexpected(mocked, body, content_type):
 
 
 def test_redirect_to_a_sign_in_page_is_not_followed(mocked):
-    mocked.get(
-        f"{ROOT}/AccountSet(guid'{KEY}')", status=302, headers={"Location": "https://sts.example/adfs"}
-    )
+    mocked.get(f"{ROOT}/AccountSet(guid'{KEY}')", status=302, headers={"Location": "https://sts.example/adfs"})
     with count_requests() as counter, pytest.raises(CDMSUnexpectedResponseError) as raised:
         _client().get("Account", KEY)
     assert counter.count == 1 and raised.value.status == 302
