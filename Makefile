@@ -20,13 +20,21 @@ $(STAMP): requirements/base.txt requirements/test.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/test.txt
 	@touch $(STAMP)
 
+# make run: the emulator (seeded with demo data) and the API server; Ctrl-C stops both.
 run: $(STAMP)
 	@mkdir -p .run
 	$(BIN)/python manage.py migrate --noinput
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/python -m cdms_api.emulator --host 127.0.0.1 --port $(EMULATOR_PORT) \
 	    --data .run/emulator.sqlite3 --seed-demo $(DEMO_ROWS) & \
-	$(BIN)/python manage.py runserver 127.0.0.1:$(API_PORT) & \
+	CDMS_BASE_URL=http://127.0.0.1:$(EMULATOR_PORT) $(BIN)/python manage.py runserver --noreload 127.0.0.1:$(API_PORT) & \
+	for port in $(EMULATOR_PORT) $(API_PORT); do \
+	  n=0; until $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $$port), 1)" 2>/dev/null \
+	    || [ $$n -ge 100 ]; do n=$$((n+1)); sleep 0.3; done; \
+	done; \
+	echo; $(BIN)/python manage.py create_demo_user --password demo --base-url http://127.0.0.1:$(API_PORT); \
+	echo "  CRM emulator: http://127.0.0.1:$(EMULATOR_PORT)/XRMServices/2011/OrganizationData.svc"; \
+	echo "Press Ctrl-C to stop both servers."; echo; \
 	wait
 
 test: $(STAMP)
