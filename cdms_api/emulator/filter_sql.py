@@ -93,6 +93,24 @@ def like_escape(text):
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _chain(node, op):
+    """The operands of a run of `op` (left-deep, as parsed), in order."""
+    operands = []
+    while isinstance(node, Logical) and node.op == op:
+        operands.append(node.right)
+        node = node.left
+    operands.append(node)
+    return [*_flatten(reversed(operands), op)]
+
+
+def _flatten(nodes, op):
+    for node in nodes:
+        if isinstance(node, Logical) and node.op == op:
+            yield from _chain(node, op)
+        else:
+            yield node
+
+
 class _Compiler:
     def __init__(self, entity, params):
         self.entity = entity
@@ -100,7 +118,10 @@ class _Compiler:
 
     def predicate(self, node):
         if isinstance(node, Logical):
-            return f"({self.predicate(node.left)} {node.op.upper()} {self.predicate(node.right)})"
+            # A long `or` chain parses left-deep; SQLite's parser overflows on deep nesting,
+            # so a chain of one operator is written flat.
+            operands = [self.predicate(operand) for operand in _chain(node, node.op)]
+            return "(" + f" {node.op.upper()} ".join(operands) + ")"
         if isinstance(node, Not):
             return f"(NOT {self.predicate(node.operand)})"
         if isinstance(node, Compare):

@@ -114,3 +114,16 @@ def test_any_token_soup_is_either_valid_sql_or_a_400(tokens):
         assert error.status == 400
     else:
         assert STORE.select(f'SELECT COUNT(*) FROM "Account" WHERE {sql}', params)[0][0] == 0
+
+
+def test_a_long_or_chain_is_answered(crm):
+    import requests
+
+    terms = " or ".join(f"NumberOfEmployees eq {i}" for i in range(400))
+    answer = requests.get(
+        f"{crm.service_root}/AccountSet",
+        params={"$filter": terms},
+        headers={"Accept": "application/json"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text

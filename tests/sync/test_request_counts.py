@@ -114,3 +114,20 @@ def test_second_read_of_fresh_rows_writes_nothing(cdms, django_assert_num_querie
     # One SELECT of the page's keys, one for stale local rows, one for the answer.
     with django_assert_num_queries(3):
         assert len(Organisation.objects.filter(number_of_employees=3)) == 5
+
+
+def test_long_in_list_is_split_into_several_requests(cdms):
+    for i in range(30):
+        seed_account(cdms, f"Firm {i}", NumberOfEmployees=i * 1000)
+    wanted = list(range(0, 400_000, 1000))  # 400 values: far too long for one URL
+    with count_requests() as counter:
+        rows = list(Organisation.objects.filter(number_of_employees__in=wanted))
+    assert len(rows) == 30
+    assert counter.count > 1
+    assert all(len(r.method) and r.status == 200 for r in counter.requests)
+
+
+def test_long_in_list_of_keys_under_a_conjunction(cdms):
+    keys = [seed_account(cdms, f"Firm {i}", NumberOfEmployees=i % 2) for i in range(120)]
+    rows = list(Organisation.objects.filter(cdms_pk__in=keys, number_of_employees=1))
+    assert len(rows) == 60
