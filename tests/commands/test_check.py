@@ -4,6 +4,7 @@ import json
 import socket
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management.base import CommandError
 
 
@@ -35,3 +36,12 @@ def test_refused_credentials_fail_the_authentication_check(cdms, run):
     cdms.faults.add(kind="status", status=401, count=10)
     with pytest.raises(CommandError, match="authenticated"):
         run("cdms_check")
+
+
+def test_demo_user_is_created_once_with_a_token(db, run):
+    first = run("create_demo_user", "--password", "pw1")
+    second = run("create_demo_user", "--password", "pw2")
+    user = User.objects.get(username="demo")
+    assert user.is_superuser and user.check_password("pw2")
+    token = user.auth_token.key
+    assert token in first and token in second and "Created" in first and "Reset" in second
