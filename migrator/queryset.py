@@ -10,6 +10,7 @@ and then lets Django evaluate the query locally with its exact semantics. Writes
 from django.db import models
 
 from .context import is_skipping
+from .exceptions import NotSupportedError
 
 
 class CDMSQuerySet(models.QuerySet):
@@ -111,6 +112,14 @@ class CDMSQuerySet(models.QuerySet):
 
         return bulk_update(self, list(objs), fields)
 
-    def _local(self):
-        """This queryset, answered by the local database alone."""
-        return self.skip_cdms()
+    def raw(self, raw_query, params=(), translations=None, using=None):
+        """Raw SQL cannot be synced: allowed only when the CRM is skipped."""
+        if self.syncs_with_cdms:
+            raise NotSupportedError("raw", "raw SQL cannot be translated for the CRM; use skip_cdms().raw(...)")
+        return super().raw(raw_query, params, translations, using)
+
+    def _chain_with_query(self, query):
+        """A queryset of this kind over another query (a part of a union)."""
+        clone = self._chain()
+        clone.query = query.chain()
+        return clone

@@ -29,6 +29,10 @@ def sync_queryset(queryset, need=None):
     migrator = get_migrator(queryset.model)
     if migrator is None:
         return
+    if queryset.query.combinator:  # union(), intersection(), difference(): sync each part
+        for part in queryset.query.combined_queries:
+            sync_queryset(queryset._chain_with_query(part))
+        return
     predicate = compile_where(queryset)
     read = Read(queryset, migrator, predicate, need)
     read.fetch()

@@ -4,7 +4,8 @@ The run's ModifiedOn range is split into time windows (`windows`); worker thread
 its own CRM client, walk one window at a time and hand its pages to the main thread through
 a bounded queue. The main thread alone writes to the database, one `reconcile_page` per
 page (a monotonic bulk upsert, so a page seen twice is harmless), and marks a window done in
-the `ImportCursor` once all its pages are written. A run interrupted by Ctrl-C or a crash
+the `ImportCursor` once all its pages are written, in the same transaction as its last pages
+(a few pages are committed together). A run interrupted by Ctrl-C or a crash
 therefore resumes with the windows not yet done, and a finished run moves the cursor to its
 end, from which the next incremental run starts (less the lookback, to catch changes the
 CRM committed late: at least once, deduplicated by key).
@@ -16,6 +17,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+
+from django.db import transaction
 
 from cdms_api.odata import parse_date
 from migrator.cdms_migrator import get_migrator
@@ -29,6 +32,8 @@ from . import progress, windows
 IMPORT_COMMENT = "CDMS import"
 WINDOWS_PER_WORKER = 4
 QUEUED_PAGES_PER_WORKER = 4
+PAGES_PER_COMMIT = 20
+COMMIT_SECONDS = 2.0
 _END = object()
 
 
@@ -147,20 +152,29 @@ class EntityImport:
     def _consume(self, cursor, todo, pages, bar, result):
         remaining = {window.index for window in todo}
         while remaining:
+            # Several pages a transaction: one commit (an fsync) per page would bound the rate.
+            with transaction.atomic():
+                self._consume_batch(cursor, len(todo), remaining, pages, bar, result)
+
+    def _consume_batch(self, cursor, windows_total, remaining, pages, bar, result):
+        deadline = time.monotonic() + COMMIT_SECONDS
+        written = 0
+        while remaining and written < PAGES_PER_COMMIT and time.monotonic() < deadline:
             try:
-                index, item = pages.get(timeout=0.5)
+                index, item = pages.get(timeout=0.2)
             except queue.Empty:
                 continue
             if item is _END:
                 remaining.discard(index)
                 cursor.windows_done = [*cursor.windows_done, index]
                 cursor.save(update_fields=["windows_done", "updated"])
-                progress.estimate_total(bar, len(todo) - len(remaining), len(todo))
+                progress.estimate_total(bar, windows_total - len(remaining), windows_total)
             elif isinstance(item, BaseException):
                 raise item
             else:
                 self._write(item, result)
                 bar.update(len(item))
+                written += 1
 
     def _write(self, page, result):
         result.pages += 1

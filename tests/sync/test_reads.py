@@ -239,3 +239,20 @@ def test_skip_cdms_queryset_and_context(cdms):
         assert job() == 1
     assert counter.count == 0
     assert Organisation.objects.count() == 2
+
+
+def test_union_syncs_each_part(cdms):
+    seed_account(cdms, "Acme", NumberOfEmployees=1)
+    seed_account(cdms, "Beta", NumberOfEmployees=2)
+    seed_account(cdms, "Gamma", NumberOfEmployees=3)
+    small = Organisation.objects.filter(number_of_employees=1).order_by()  # as Django needs on SQLite
+    large = Organisation.objects.filter(number_of_employees=3).order_by()
+    assert sorted(o.name for o in small.union(large)) == ["Acme", "Gamma"]
+
+
+def test_raw_sql_is_refused_unless_the_crm_is_skipped(cdms):
+    from migrator.exceptions import NotSupportedError
+
+    with pytest.raises(NotSupportedError, match=r"raw\(\)"):
+        Organisation.objects.raw("SELECT * FROM organisation_organisation")
+    assert list(Organisation.objects.skip_cdms().raw("SELECT * FROM organisation_organisation")) == []
