@@ -72,6 +72,7 @@ def test_an_interrupted_import_resumes_with_the_windows_not_done(demo, run, monk
 
     importer_reconcile = importer.reconcile_page
     monkeypatch.setattr(importer, "reconcile_page", interrupt_on_fourth_page)
+    monkeypatch.setattr(importer, "PAGES_PER_COMMIT", 1)
     with pytest.raises(CommandError, match="interrupted; run the command again to resume"):
         run("cdms_import", "--full", "--entity", "Account", "--workers", "2")
     cursor = ImportCursor.objects.get(entity="Account")
