@@ -12,8 +12,6 @@ from django.db.models.fields.reverse_related import ForeignObjectRel
 from django.db.models.lookups import Lookup, Transform
 from django.db.models.sql.where import AND, OR, NothingNode, WhereNode
 
-from cdms_api import fields as cdms_fields
-
 from . import leaves
 from .predicate import FALSE, RELAXED, conjoin
 
@@ -82,8 +80,3 @@ class WhereCompiler:
 def compile_where(queryset):
     """The remote predicate of a queryset's filters."""
     return WhereCompiler(queryset).compile()
-
-
-def is_lookup_field(field):
-    """True for a CRM EntityReference attribute."""
-    return isinstance(field, cdms_fields.LookupField)

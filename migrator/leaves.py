@@ -14,7 +14,7 @@ from django.utils import timezone
 from cdms_api import fields as cdms_fields
 
 from .cdms_migrator import get_migrator
-from .predicate import FALSE, RELAXED, TRUE, Const, Junction, Term, any_of, conjoin
+from .predicate import FALSE, RELAXED, TRUE, Const, Term, any_of, conjoin
 
 COMPARISONS = {"exact": "eq", "gt": "gt", "gte": "ge", "lt": "lt", "lte": "le"}
 STRING_FUNCTIONS = {
@@ -250,6 +250,3 @@ def through_relation(compiler, lookup, col, transforms, negated):
     if negated:
         return RELAXED
     return any_of([f"{attribute} eq guid'{key}'" for key in keys], exact=False)
-
-
-__all__ = ["translate", "through_relation", "Junction"]
