@@ -5,6 +5,9 @@ IIS front end accepts; a long `or` (an `in` list) is split into several requests
 results are united, which is sound because each part is still a superset of its share.
 """
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from .connection import get_client
 from .predicate import Const, Junction, Term, conjoin
 
@@ -54,3 +57,26 @@ def by_keys(migrator, keys):
         batch = keys[start : start + KEY_BATCH]
         terms = [Term(f"{migrator.key_attribute} eq guid'{key}'", exact=True) for key in batch]
         yield from pages(migrator, conjoin(terms, "or"))
+
+
+_prefetchers = threading.local()
+
+
+def prefetched(make_pages):
+    """The pages of `make_pages()`, fetched one page ahead on a helper thread.
+
+    While the caller reconciles a page, the next one is already on its way, so a long read
+    waits for the CRM and the database at the same time instead of in turn. The helper
+    thread belongs to the calling thread and keeps its own CRM client (and connection).
+    """
+    worker = getattr(_prefetchers, "worker", None)
+    if worker is None:
+        worker = _prefetchers.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdms-prefetch")
+    pages_iter = worker.submit(lambda: iter(make_pages())).result()
+    pending = worker.submit(next, pages_iter, None)
+    while True:
+        page = pending.result()
+        if page is None:
+            return
+        pending = worker.submit(next, pages_iter, None)
+        yield page

@@ -73,7 +73,8 @@ class Read:
 
     def _fetch_all(self, predicate):
         fetched = 0
-        for page in fetch.pages(self.migrator, predicate, top=self.cap + 1):
+        pages = fetch.prefetched(lambda: fetch.pages(self.migrator, predicate, top=self.cap + 1))
+        for page in pages:
             if fetched + len(page) > self.cap:
                 page = page[: self.cap - fetched]
                 log.warning(
