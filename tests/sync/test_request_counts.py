@@ -131,3 +131,21 @@ def test_long_in_list_of_keys_under_a_conjunction(cdms):
     keys = [seed_account(cdms, f"Firm {i}", NumberOfEmployees=i % 2) for i in range(120)]
     rows = list(Organisation.objects.filter(cdms_pk__in=keys, number_of_employees=1))
     assert len(rows) == 60
+
+
+def test_queries_that_cannot_match_a_crm_row_cost_nothing(cdms):
+    local_only = Organisation(name="Local")
+    local_only.save(skip_cdms=True)
+    with count_requests() as counter:
+        assert list(Organisation.objects.none()) == []
+        assert list(Organisation.objects.filter(pk__in=[])) == []
+        assert list(Organisation.objects.filter(pk=local_only.pk)) == [local_only]
+        assert Organisation.objects.filter(name__isnull=True).count() == 0
+    assert counter.count == 0
+
+
+def test_save_without_changes_costs_nothing(cdms):
+    org = Organisation.objects.create(name="Acme")
+    with count_requests() as counter:
+        org.save()
+    assert counter.count == 0
