@@ -10,7 +10,9 @@ EMULATOR_PORT ?= 8001
 API_PORT ?= 8000
 DEMO_ROWS ?= 200
 
-.PHONY: run test lint install emulator clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test lint install browser clean
 
 install: $(STAMP)
 
@@ -37,7 +39,15 @@ run: $(STAMP)
 	echo "Press Ctrl-C to stop both servers."; echo; \
 	wait
 
-test: $(STAMP)
+# The end-to-end test drives the distribution's headless Chromium; install it once if missing.
+browser:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Chromium for the browser test (Debian package 'chromium')..."; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	  test -x $(CHROMIUM) || { echo "Chromium could not be installed at $(CHROMIUM)"; exit 1; }; }
+
+test: $(STAMP) browser
 	@status=0; ran=""; \
 	echo "=== test suite on SQLite ==="; \
 	if DATABASE_URL=sqlite:///$(CURDIR)/.test-db.sqlite3 $(BIN)/python -m pytest $(PYTEST_ARGS); \
