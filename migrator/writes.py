@@ -70,6 +70,15 @@ def store_locally(instance, names):
     models.Model.save(instance, update_fields=names)
 
 
+def local_revision():
+    """A revision block whose version of the instance is added only once the write succeeded.
+
+    Inside an outer revision (the request middleware's), a nested block hands its versions up
+    even when it raises, so versions are added by hand, after the CRM accepted the write.
+    """
+    return reversion.create_revision(manage_manually=True)
+
+
 def save_through_cdms(instance, local_save):
     """Save an instance locally and in the CRM as one unit."""
     if instance.cdms_pk is None:
@@ -82,12 +91,13 @@ def _create(instance, local_save):
     key = str(uuid.uuid4())
     created = False
     try:
-        with transaction.atomic(), reversion.create_revision():
+        with transaction.atomic(), local_revision():
             instance.cdms_pk = key
             local_save()
             record = get_client().create(migrator.service, crm_values(instance, migrator.fields), key=key)
             created = True
             store_locally(instance, apply_record(instance, record))
+            reversion.add_to_revision(instance)
     except BaseException:
         instance.cdms_pk = None
         if created:
@@ -101,9 +111,10 @@ def _update(instance, local_save):
     before = getattr(instance, "_cdms_snapshot", None)
     merged = False
     try:
-        with transaction.atomic(), reversion.create_revision():
+        with transaction.atomic(), local_revision():
             local_save()
             if not changed:
+                reversion.add_to_revision(instance)
                 return
             client = get_client()
             client.update(migrator.service, instance.cdms_pk, crm_values(instance, changed))
@@ -117,8 +128,10 @@ def _update(instance, local_save):
                     "%s %s: updated, but re-reading it failed: %s", migrator.service, instance.cdms_pk, exc
                 )
                 take_snapshot(instance)
+                reversion.add_to_revision(instance)
                 return
             store_locally(instance, apply_record(instance, record))
+            reversion.add_to_revision(instance)
     except BaseException:
         if merged and before is not None:
             restore = {name: before[name] for name in changed}

@@ -248,3 +248,19 @@ def test_update_with_an_expression_is_refused(cdms):
 
     with pytest.raises(NotSupportedError, match="update"):
         Organisation.objects.all().update(number_of_employees=F("number_of_employees") + 1)
+
+
+def test_a_failed_write_inside_an_outer_revision_records_no_version(cdms):
+    from reversion import revisions as reversion
+
+    org = Organisation.objects.create(name="Acme", city="Leeds")
+    cdms.faults.add(kind="status", status=500, method="MERGE")
+    with reversion.create_revision():  # like the request middleware, which outlives the error
+        org.city = "Hull"
+        with pytest.raises(CDMSError):
+            org.save()
+    assert [v.field_dict["city"] for v in Version.objects.get_for_object(org)] == ["Leeds"]
+    cdms.faults.add(kind="status", status=500, method="POST")
+    with reversion.create_revision(), pytest.raises(CDMSError):
+        Organisation.objects.create(name="Never")
+    assert not Version.objects.filter(object_repr="Never").exists()
