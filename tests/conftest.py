@@ -20,3 +20,11 @@ def crm(emulator):
     yield emulator
     emulator.faults.clear()
     emulator.latency_ms = 0
+
+
+@pytest.fixture
+def cdms(crm, settings, db):
+    """The emulator, empty, with Django's CRM settings pointing at it."""
+    settings.CDMS_BASE_URL = crm.base_url
+    settings.CDMS_TIMEOUT = 2.0
+    return crm

@@ -10,14 +10,6 @@ ALL_PERMS = [
 
 
 @pytest.fixture
-def cdms(crm, settings, db):
-    """The emulator, empty, with Django's CRM settings pointing at it."""
-    settings.CDMS_BASE_URL = crm.base_url
-    settings.CDMS_TIMEOUT = 2.0
-    return crm
-
-
-@pytest.fixture
 def editor(db):
     """A user who may view, add, change and delete organisations and contacts."""
     return make_user("editor", *ALL_PERMS)

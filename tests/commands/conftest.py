@@ -7,14 +7,6 @@ from django.core.management import call_command
 
 
 @pytest.fixture
-def cdms(crm, settings, db):
-    """The emulator, empty, with Django's CRM settings pointing at it."""
-    settings.CDMS_BASE_URL = crm.base_url
-    settings.CDMS_TIMEOUT = 2.0
-    return crm
-
-
-@pytest.fixture
 def run():
     """Run a management command; returns its standard output."""
 

@@ -10,14 +10,6 @@ from cdms_api.counting import count_requests
 
 
 @pytest.fixture
-def cdms(crm, settings, db):
-    """The emulator, empty, with Django's CRM settings pointing at it."""
-    settings.CDMS_BASE_URL = crm.base_url
-    settings.CDMS_TIMEOUT = 2.0
-    return crm
-
-
-@pytest.fixture
 def requests_made():
     """Counts CRM requests made inside the test body."""
     with count_requests() as counter:
