@@ -13,7 +13,7 @@ import logging
 
 from django.conf import settings
 
-from . import fetch
+from . import fetch, scope
 from .cdms_migrator import get_migrator
 from .compiler import compile_where
 from .ordering import crm_orderby
@@ -54,19 +54,26 @@ class Read:
         self.high = query.high_mark
         self.need = need
         self.cap = settings.CDMS_SYNC_MAX_ROWS
+        self.truncated = False
 
     def fetch(self):
         if isinstance(self.predicate, Const) and not self.predicate.value:
             return
+        text = self.predicate.render()
+        earlier = scope.fetched_keys(self.model, text)
         parts = fetch.split_for_length(self.predicate)
         ordering = crm_orderby(self.queryset, self.migrator) if self.sliced and self.high else None
-        if len(parts) == 1 and ordering is not None:
+        if earlier is not None:
+            self.seen = set(earlier)
+        elif len(parts) == 1 and ordering is not None:
             self._fetch_ordered_slice(parts[0], *ordering)
         elif len(parts) == 1 and (self.need or (self.sliced and self.high and not self.queryset.ordered)):
             self._walk(parts[0], None, None, self.need or self.high)
         else:
             for part in parts:
                 self._fetch_all(part)
+            if not self.truncated:
+                scope.remember(self.model, text, self.seen)
         keys = key_set(self.predicate, self.migrator.key_attribute)
         if keys is not None:
             self.known_absent = keys - self.seen
@@ -77,6 +84,7 @@ class Read:
         for page in pages:
             if fetched + len(page) > self.cap:
                 page = page[: self.cap - fetched]
+                self.truncated = True
                 log.warning(
                     "%s: more than CDMS_SYNC_MAX_ROWS=%d CRM rows match %r; only the first %d were synced.",
                     self.model.__name__,

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "reversion.middleware.RevisionMiddleware",
+    "migrator.middleware.SyncScopeMiddleware",
 ]
 
 ROOT_URLCONF = "settings.urls"

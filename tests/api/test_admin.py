@@ -6,8 +6,7 @@ from reversion.models import Version
 
 from cdms_api.counting import count_requests
 from organisation.models import Organisation
-
-from .seeding import seed_account
+from tests.crm_records import seed_account
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@
 import datetime as dt
 
 from cdms_api import odata
-
-from .seeding import later, seed_account, seed_contact, wire_date
+from tests.crm_records import later, seed_account, seed_contact, wire_date
 
 ORGS = "/api/v1/organisations/"
 CONTACTS = "/api/v1/contacts/"

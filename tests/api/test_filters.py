@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from .seeding import seed_account, seed_contact, wire_date
+from tests.crm_records import seed_account, seed_contact, wire_date
 
 ORGS = "/api/v1/organisations/"
 

@@ -3,7 +3,9 @@
 import pytest
 from rest_framework.test import APIClient
 
-from .seeding import make_user, seed_account, token_client
+from tests.crm_records import seed_account
+
+from .seeding import make_user, token_client
 
 ORGS = "/api/v1/organisations/"
 

@@ -10,7 +10,7 @@ from contact.models import Contact
 from migrator.management import importer
 from migrator.models import ImportCursor
 from organisation.models import Organisation
-from tests.api.seeding import later, seed_account
+from tests.crm_records import later, seed_account
 
 
 def local_keys(model):

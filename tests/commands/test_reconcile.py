@@ -6,7 +6,7 @@ import pytest
 
 from contact.models import Contact
 from organisation.models import Organisation
-from tests.api.seeding import later, seed_account, seed_contact
+from tests.crm_records import later, seed_account, seed_contact
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from django.db.models import Count, Max, Q
 from cdms_api.counting import count_requests
 from contact.models import Contact
 from organisation.models import Organisation
-
-from .conftest import later, seed_account, seed_contact, wire_date
+from tests.crm_records import later, seed_account, seed_contact, wire_date
 
 UTC = dt.UTC
 

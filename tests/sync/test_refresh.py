@@ -16,8 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from cdms_api import odata
 from migrator.reconcile import reconcile_page
 from organisation.models import Organisation
-
-from .conftest import seed_account
+from tests.crm_records import seed_account
 
 ROOT = Path(__file__).resolve().parents[2]
 

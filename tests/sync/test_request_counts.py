@@ -3,8 +3,7 @@
 from cdms_api.counting import count_requests
 from contact.models import Contact
 from organisation.models import Organisation
-
-from .conftest import seed_account, seed_contact
+from tests.crm_records import seed_account, seed_contact
 
 
 def methods(counter):
@@ -149,3 +148,33 @@ def test_save_without_changes_costs_nothing(cdms):
     with count_requests() as counter:
         org.save()
     assert counter.count == 0
+
+
+def test_a_sync_scope_fetches_each_read_once(cdms):
+    from migrator.scope import sync_scope
+
+    for i in range(120):
+        seed_account(cdms, f"Firm {i:03}", NumberOfEmployees=7)
+    listing = Organisation.objects.filter(number_of_employees=7).order_by("name")
+    with count_requests() as unscoped:
+        assert listing.count() == 120
+        assert [o.name for o in listing[:2]] == ["Firm 000", "Firm 001"]
+    with sync_scope(), count_requests() as scoped:
+        assert listing.count() == 120
+        assert [o.name for o in listing[:2]] == ["Firm 000", "Firm 001"]
+        assert listing.exists()
+    assert unscoped.count == 6  # the count and the page each read 3 pages
+    assert scoped.count == 3
+
+
+def test_a_sync_scope_still_sees_its_own_writes(cdms):
+    from migrator.scope import sync_scope
+
+    seed_account(cdms, "Acme", NumberOfEmployees=7)
+    with sync_scope():
+        assert Organisation.objects.filter(number_of_employees=7).count() == 1
+        Organisation.objects.create(name="Beta", number_of_employees=7)
+        org = Organisation.objects.get(name="Acme")
+        org.number_of_employees = 8
+        org.save()
+        assert [o.name for o in Organisation.objects.filter(number_of_employees=7)] == ["Beta"]

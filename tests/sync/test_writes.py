@@ -9,8 +9,7 @@ from cdms_api.exceptions import CDMSError
 from contact.models import Contact
 from migrator.exceptions import BulkWriteError, NotSupportedError
 from organisation.models import Organisation
-
-from .conftest import seed_account
+from tests.crm_records import seed_account
 
 FAULTS = [
     pytest.param({"kind": "status", "status": 503, "count": 10}, id="503"),
