@@ -38,7 +38,8 @@ class CDMSModel(models.Model):
             return super().save(*args, **kwargs)
         from .writes import save_through_cdms
 
-        return save_through_cdms(self, lambda: super(CDMSModel, self).save(*args, **kwargs))
+        local_save = lambda: super(CDMSModel, self).save(*args, **kwargs)  # noqa: E731
+        return save_through_cdms(self, local_save, update_fields=kwargs.get("update_fields"))
 
     def delete(self, *args, skip_cdms=False, **kwargs):
         """Deletes locally and in the CRM, as one unit; `skip_cdms=True` deletes locally only."""

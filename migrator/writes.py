@@ -79,11 +79,11 @@ def local_revision():
     return reversion.create_revision(manage_manually=True)
 
 
-def save_through_cdms(instance, local_save):
-    """Save an instance locally and in the CRM as one unit."""
+def save_through_cdms(instance, local_save, update_fields=None):
+    """Save an instance locally and in the CRM as one unit (only `update_fields`, if given)."""
     if instance.cdms_pk is None:
         return _create(instance, local_save)
-    return _update(instance, local_save)
+    return _update(instance, local_save, update_fields)
 
 
 def _create(instance, local_save):
@@ -105,9 +105,11 @@ def _create(instance, local_save):
         raise
 
 
-def _update(instance, local_save):
+def _update(instance, local_save, update_fields=None):
     migrator = get_migrator(instance)
     changed = changed_fields(instance)
+    if update_fields is not None:
+        changed = [name for name in changed if name in set(update_fields)]
     before = getattr(instance, "_cdms_snapshot", None)
     merged = False
     try:

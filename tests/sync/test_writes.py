@@ -263,3 +263,15 @@ def test_a_failed_write_inside_an_outer_revision_records_no_version(cdms):
     with reversion.create_revision(), pytest.raises(CDMSError):
         Organisation.objects.create(name="Never")
     assert not Version.objects.filter(object_repr="Never").exists()
+
+
+def test_save_with_update_fields_sends_only_those(cdms):
+    org = Organisation.objects.create(name="Acme", city="Leeds")
+    org.name = "Not saved"
+    org.city = "York"
+    with count_requests() as counter:
+        org.save(update_fields=["city"])
+    assert [r.method for r in counter.requests] == ["MERGE", "GET"]
+    record = cdms.store.get("Account", org.cdms_pk)
+    assert (record["Name"], record["Address1_City"]) == ("Acme", "York")
+    assert Organisation.objects.get(pk=org.pk).name == "Acme"
