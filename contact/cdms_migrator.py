@@ -13,3 +13,4 @@ class ContactMigrator(BaseCDMSMigrator):
         "email_address": fields.StringField("EMailAddress1"),
         "organisation": fields.LookupField("ParentCustomerId", "Account"),
     }
+    navigation = {"organisation": "contact_customer_accounts"}

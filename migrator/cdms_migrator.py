@@ -33,6 +33,7 @@ class BaseCDMSMigrator:
     model = None
     service = None
     fields = {}
+    navigation = {}  # lookup field name -> CRM navigation property to $expand for select_related
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -44,10 +44,12 @@ def _split_or(predicate, limit):
     return parts
 
 
-def pages(migrator, predicate, *, orderby=None, top=None):
+def pages(migrator, predicate, *, orderby=None, top=None, expand=None):
     """Pages of CRM records matching `predicate` (which must fit in one request)."""
     text = predicate.render()
-    return get_client().list(migrator.service, filter=text, orderby=orderby or None, top=top)
+    return get_client().list(
+        migrator.service, filter=text, orderby=orderby or None, top=top, expand=expand or None
+    )
 
 
 def by_keys(migrator, keys):

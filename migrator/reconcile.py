@@ -22,9 +22,10 @@ log = logging.getLogger("migrator.reconcile")
 def reconcile_page(model, records, comment=REFRESH_COMMENT):
     """Bring local rows up to date with these CRM records; returns their keys."""
     migrator = get_migrator(model)
-    incoming = [migrator.from_cdms(record) for record in records]
-    if not incoming:
+    if not records:
         return []
+    _reconcile_expanded(model, migrator, records, comment)
+    incoming = [migrator.from_cdms(record) for record in records]
     keys = [row["cdms_pk"] for row in incoming]
     existing = _existing(model, keys)
     stale = [row for row in incoming if _needs_refresh(model, row, existing.get(row["cdms_pk"]))]
@@ -32,6 +33,22 @@ def reconcile_page(model, records, comment=REFRESH_COMMENT):
         _resolve_foreign_keys(model, migrator, stale)
         _write(model, migrator, stale, comment)
     return keys
+
+
+def _reconcile_expanded(model, migrator, records, comment):
+    """Parents that arrived inline (`$expand`) are reconciled first, at no extra request."""
+    for name, navigation in migrator.navigation.items():
+        related = _related(model, name)
+        key = get_migrator(related).key_attribute
+        # Not expanded, the property is a {"__deferred": ...} link, which carries no record.
+        inline = [r[navigation] for r in records if isinstance(r.get(navigation), dict) and key in r[navigation]]
+        parents = list({parent[key]: parent for parent in inline}.values())
+        if parents:
+            reconcile_page(related, parents, comment)
+
+
+def _related(model, name):
+    return model._meta.get_field(name).related_model
 
 
 def _existing(model, keys):

@@ -39,6 +39,15 @@ def sync_queryset(queryset, need=None):
     read.verify_suspects()
 
 
+def expansions(queryset, migrator):
+    """CRM navigation properties to `$expand` so `select_related` parents arrive with the page."""
+    wanted = queryset.query.select_related
+    if not wanted:
+        return []
+    names = migrator.navigation if wanted is True else [name for name in wanted if name in migrator.navigation]
+    return [migrator.navigation[name] for name in names]
+
+
 class Read:
     """One synced read of a queryset."""
 
@@ -55,6 +64,7 @@ class Read:
         self.need = need
         self.cap = settings.CDMS_SYNC_MAX_ROWS
         self.truncated = False
+        self.expand = expansions(queryset, migrator)
 
     def fetch(self):
         if isinstance(self.predicate, Const) and not self.predicate.value:
@@ -80,7 +90,9 @@ class Read:
 
     def _fetch_all(self, predicate):
         fetched = 0
-        pages = fetch.prefetched(lambda: fetch.pages(self.migrator, predicate, top=self.cap + 1))
+        pages = fetch.prefetched(
+            lambda: fetch.pages(self.migrator, predicate, top=self.cap + 1, expand=self.expand)
+        )
         for page in pages:
             if fetched + len(page) > self.cap:
                 page = page[: self.cap - fetched]
@@ -117,7 +129,7 @@ class Read:
         """Fetch pages until `wanted` fetched rows satisfy the local query; returns (satisfied, received)."""
         local = self._local_unsliced()
         satisfied = received = 0
-        for page in fetch.pages(self.migrator, predicate, orderby=orderby, top=top):
+        for page in fetch.pages(self.migrator, predicate, orderby=orderby, top=top, expand=self.expand):
             keys = reconcile_page(self.model, page)
             self.seen.update(keys)
             received += len(page)

@@ -3,7 +3,7 @@
 from cdms_api.counting import count_requests
 from contact.models import Contact
 from organisation.models import Organisation
-from tests.crm_records import seed_account, seed_contact
+from tests.crm_records import later, seed_account, seed_contact
 
 
 def methods(counter):
@@ -100,10 +100,26 @@ def test_page_of_contacts_with_unknown_organisations_is_two_requests(cdms):
     for i, account in enumerate(accounts):
         seed_contact(cdms, f"First{i}", "Person", account=account)
     with count_requests() as counter:
-        contacts = list(Contact.objects.select_related("organisation").filter(last_name="Person"))
+        contacts = list(Contact.objects.filter(last_name="Person"))
     assert len(contacts) == 50
     assert {c.organisation.cdms_pk for c in contacts} == set(accounts)
-    assert counter.count == 2
+    assert counter.count == 2  # the contacts, then their 50 organisations in one batch
+
+
+def test_select_related_brings_the_organisations_inline(cdms):
+    accounts = [seed_account(cdms, f"Firm {i}") for i in range(50)]
+    for i, account in enumerate(accounts):
+        seed_contact(cdms, f"First{i}", "Person", account=account)
+    seed_contact(cdms, "No", "Person")
+    with count_requests() as counter:
+        contacts = list(Contact.objects.select_related("organisation").filter(last_name="Person"))
+    assert len(contacts) == 51
+    assert {c.organisation.cdms_pk for c in contacts if c.organisation} == set(accounts)
+    assert counter.count == 2  # 51 contacts are two pages; their organisations came inline
+    # An organisation renamed in the CRM is refreshed by the next select_related read.
+    cdms.store.update("Account", accounts[0], {"Name": "Renamed"}, modified_on=later())
+    names = {c.organisation.name for c in Contact.objects.select_related("organisation") if c.organisation}
+    assert "Renamed" in names
 
 
 def test_second_read_of_fresh_rows_writes_nothing(cdms, django_assert_num_queries):
