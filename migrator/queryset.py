@@ -9,7 +9,7 @@ and then lets Django evaluate the query locally with its exact semantics. Writes
 
 from django.db import models
 
-from .context import is_skipping
+from .context import is_skipping, skip_cdms
 from .exceptions import NotSupportedError
 
 
@@ -111,6 +111,28 @@ class CDMSQuerySet(models.QuerySet):
         from .bulk import bulk_update
 
         return bulk_update(self, list(objs), fields)
+
+    def _locally_if_skipping(self, method, *args, **kwargs):
+        # Saves made by create() and friends go through Model.save(), which cannot see this
+        # queryset's flag: carry it over as a skip_cdms() block.
+        if self.syncs_with_cdms:
+            return method(*args, **kwargs)
+        with skip_cdms():
+            return method(*args, **kwargs)
+
+    def create(self, **kwargs):
+        """Create an object (through the CRM unless this queryset skips it)."""
+        return self._locally_if_skipping(super().create, **kwargs)
+
+    def get_or_create(self, defaults=None, **kwargs):
+        """Django's get_or_create, through the CRM unless this queryset skips it."""
+        return self._locally_if_skipping(super().get_or_create, defaults=defaults, **kwargs)
+
+    def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
+        """Django's update_or_create, through the CRM unless this queryset skips it."""
+        return self._locally_if_skipping(
+            super().update_or_create, defaults=defaults, create_defaults=create_defaults, **kwargs
+        )
 
     def raw(self, raw_query, params=(), translations=None, using=None):
         """Raw SQL cannot be synced: allowed only when the CRM is skipped."""

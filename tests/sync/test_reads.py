@@ -255,3 +255,17 @@ def test_raw_sql_is_refused_unless_the_crm_is_skipped(cdms):
     with pytest.raises(NotSupportedError, match=r"raw\(\)"):
         Organisation.objects.raw("SELECT * FROM organisation_organisation")
     assert list(Organisation.objects.skip_cdms().raw("SELECT * FROM organisation_organisation")) == []
+
+
+def test_skip_cdms_querysets_write_locally(cdms):
+    local = Organisation.objects.skip_cdms()
+    with count_requests() as counter:
+        made = local.create(name="Local")
+        again, created = local.get_or_create(name="Local")
+        updated, _ = local.update_or_create(name="Local", defaults={"city": "Bath"})
+        local.filter(pk=made.pk).update(city="Hull")
+        local.bulk_create([Organisation(name="Bulk")])
+    assert counter.count == 0
+    assert not created and again.pk == made.pk == updated.pk
+    assert made.cdms_pk is None and cdms.store.count("Account") == 0
+    assert sorted(local.values_list("name", "city")) == [("Bulk", ""), ("Local", "Hull")]

@@ -102,3 +102,17 @@ def test_fast_version_serialization_matches_django(db):
     org = Organisation(pk=7, name="Acme", number_of_employees=5, cdms_pk=str(uuid.uuid4()))
     org.last_verified = dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     assert json.loads(serialize(org)) == json.loads(serializers.serialize("json", [org]))
+
+
+def test_bulk_versions_are_ordinary_reversion_versions(db):
+    from reversion.models import Version
+
+    from migrator.revisions import record_versions
+
+    orgs = [Organisation.objects.skip_cdms().create(name=f"Firm {i}", cdms_pk=str(uuid.uuid4())) for i in range(3)]
+    record_versions(Organisation, orgs, comment="CDMS refresh")
+    for org in orgs:
+        (version,) = Version.objects.get_for_object(org)
+        assert version.revision.comment == "CDMS refresh" and version.revision.user is None
+        assert version.field_dict["name"] == org.name
+        assert version.object_repr == org.name
