@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "reversion.middleware.RevisionMiddleware",
     "migrator.middleware.SyncScopeMiddleware",
+    "migrator.middleware.CDMSErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "settings.urls"

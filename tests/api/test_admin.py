@@ -70,3 +70,20 @@ def test_contact_change_form_renders(cdms, admin_client):
     cdms.store.insert("Contact", {"FirstName": "Ann", "LastName": "Lee", "ParentCustomerId": {"Id": account}})
     page = admin_client.get("/admin/contact/contact/").content.decode()
     assert "Lee" in page and "Acme" in page
+
+
+@pytest.mark.parametrize(
+    ("fault", "status"),
+    [
+        ({"kind": "status", "status": 503, "count": 10}, 503),
+        ({"kind": "html", "count": 10}, 502),
+        ({"kind": "hang", "seconds": 3, "count": 10}, 504),
+    ],
+)
+def test_a_crm_failure_in_the_admin_is_a_gateway_page(cdms, admin_client, settings, fault, status):
+    settings.CDMS_TIMEOUT = 0.3
+    seed_account(cdms, "Acme")
+    cdms.faults.add(**fault)
+    response = admin_client.get("/admin/organisation/organisation/")
+    assert response.status_code == status
+    assert "The CRM could not be reached" in response.content.decode()
