@@ -9,6 +9,7 @@ supersets; numbers, booleans, keys and whole-second datetimes are exact.
 import datetime as dt
 import uuid
 
+from django.db.models.sql.query import Query
 from django.utils import timezone
 
 from cdms_api import fields as cdms_fields
@@ -45,6 +46,8 @@ def with_polarity(positive, negated):
 
 def translate(model, field, transforms, lookup, negated):
     """The remote predicate for a lookup on a column of the queried model."""
+    if isinstance(lookup.rhs, Query):
+        return with_polarity(_subquery(model, field, transforms, lookup), negated)
     if hasattr(lookup.rhs, "resolve_expression"):
         return RELAXED
     migrator = get_migrator(model)
@@ -66,6 +69,31 @@ def translate(model, field, transforms, lookup, negated):
         else:
             positive = _comparable(cdms_field, name, rhs)
     return with_polarity(positive, negated)
+
+
+def _subquery(model, field, transforms, lookup):
+    """`x__in=<queryset>` of a synced model: sync that queryset, then filter on the keys it holds.
+
+    After its own sync the inner queryset answers as on a mirror, so its keys are exact.
+    """
+    inner_model = lookup.rhs.model
+    if get_migrator(inner_model) is None:
+        return RELAXED
+    inner = inner_model._default_manager.all()
+    inner.query = lookup.rhs.chain()
+    selected = lookup.rhs.select
+    selects_pk = len(selected) == 1 and getattr(selected[0], "target", None) == inner_model._meta.pk
+    keys = sorted({key for key in inner.values_list("cdms_pk", flat=True) if key})  # syncs the inner rows
+    if lookup.lookup_name != "in" or transforms or not selects_pk:
+        return RELAXED
+    migrator = get_migrator(model)
+    if field.primary_key and inner_model is model:
+        path = migrator.key_attribute
+    elif field.is_relation and field.related_model is inner_model and field.name in migrator.fields:
+        path = migrator.fields[field.name].filter_path
+    else:
+        return RELAXED
+    return any_of([f"{path} eq guid'{key}'" for key in keys], exact=True)
 
 
 def _string(cdms_field, name, rhs):

@@ -269,3 +269,21 @@ def test_skip_cdms_querysets_write_locally(cdms):
     assert not created and again.pk == made.pk == updated.pk
     assert made.cdms_pk is None and cdms.store.count("Account") == 0
     assert sorted(local.values_list("name", "city")) == [("Bulk", ""), ("Local", "Hull")]
+
+
+def test_filters_with_a_subquery_of_a_synced_model(cdms):
+    acme = seed_account(cdms, "Acme", Address1_City="Leeds")
+    beta = seed_account(cdms, "Beta", Address1_City="York")
+    seed_contact(cdms, "Ann", "Lee", account=acme)
+    seed_contact(cdms, "Bob", "Ray", account=beta)
+    in_leeds = Organisation.objects.filter(city="Leeds")
+    with count_requests() as counter:
+        assert [c.first_name for c in Contact.objects.filter(organisation__in=in_leeds)] == ["Ann"]
+    assert counter.count == 2  # the organisations in Leeds, then their contacts
+    # The inner rows are re-read: Beta moving to Leeds in the CRM is seen.
+    cdms.store.update("Account", beta, {"Address1_City": "Leeds"}, modified_on=later())
+    assert sorted(c.first_name for c in Contact.objects.filter(organisation__in=in_leeds)) == ["Ann", "Bob"]
+    assert sorted(c.first_name for c in Contact.objects.exclude(organisation__in=in_leeds)) == []
+    assert [o.name for o in Organisation.objects.filter(pk__in=in_leeds.filter(name="Beta").values("pk"))] == [
+        "Beta"
+    ]
