@@ -277,4 +277,10 @@ def through_relation(compiler, lookup, col, transforms, negated):
     keys = sorted({key for key in keys if key})  # evaluating syncs the related rows
     if negated:
         return RELAXED
-    return any_of([f"{attribute} eq guid'{key}'" for key in keys], exact=False)
+    terms = [f"{attribute} eq guid'{key}'" for key in keys]
+    if lookup.lookup_name == "isnull" and lookup.rhs:
+        # Through a LEFT JOIN, a row without a parent has every parent column null.
+        if not forward:
+            return RELAXED
+        terms.append(f"{attribute} eq null")
+    return any_of(terms, exact=False)
