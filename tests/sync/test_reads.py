@@ -191,11 +191,8 @@ def test_filters_through_the_contact_organisation_relation(cdms):
     assert [c.first_name for c in Contact.objects.filter(organisation__isnull=True)] == ["Cat"]
     assert sorted(c.first_name for c in Contact.objects.exclude(organisation__city="Leeds")) == ["Bob", "Cat"]
     # Through the LEFT JOIN, a contact without an organisation has a null parent column.
-    assert [c.first_name for c in Contact.objects.filter(organisation__number_of_employees__isnull=True)] == [
-        "Ann",
-        "Bob",
-        "Cat",
-    ]
+    without_size = Contact.objects.filter(organisation__number_of_employees__isnull=True)
+    assert sorted(c.first_name for c in without_size) == ["Ann", "Bob", "Cat"]
     assert [o.name for o in Organisation.objects.filter(contacts__first_name="Bob")] == ["Beta"]
     # Renamed in the CRM: the relation filter sees the new name.
     cdms.store.update("Account", acme, {"Name": "Acme Two"}, modified_on=later())
