@@ -79,7 +79,6 @@ def _creator(migrator):
 
 def update_queryset(queryset, values):
     """`queryset.update(**values)` in the CRM, then locally; returns the number of rows updated."""
-    migrator = get_migrator(queryset.model)
     for name, value in values.items():
         if isinstance(value, Combinable) or hasattr(value, "resolve_expression"):
             raise NotSupportedError("update", f"{name}={value!r} is an expression the CRM cannot evaluate")
@@ -87,35 +86,31 @@ def update_queryset(queryset, values):
     for row in rows:
         for name, value in values.items():
             setattr(row, queryset.model._meta.get_field(name).attname, value)
-    return _write_rows(queryset, "update", rows, [n for n in values if n in migrator.fields], values)
+    return _write_rows(queryset, "update", rows, list(values))
 
 
 def bulk_update(queryset, objs, fields):
     """`bulk_update(objs, fields)` in the CRM, then locally; returns the number of rows updated."""
-    migrator = get_migrator(queryset.model)
-    return _write_rows(queryset, "bulk_update", objs, [n for n in fields if n in migrator.fields], None, fields)
+    return _write_rows(queryset, "bulk_update", objs, list(fields))
 
 
-def _write_rows(queryset, operation, rows, mapped, values, fields=None):
+def _write_rows(queryset, operation, rows, names):
+    """MERGE the named mapped fields of each row, then write locally the rows the CRM accepted."""
     migrator = get_migrator(queryset.model)
-    remote = [row for row in rows if row.cdms_pk]
-    local_only = [row for row in rows if not row.cdms_pk]
-    failures = []
-    if mapped and remote:
-        merge = lambda row: get_client().update(migrator.service, row.cdms_pk, crm_values(row, mapped))  # noqa: E731
-        remote, failures = run_concurrently(merge, remote)
-        remote = [row for row, _ in remote]
-    plain = models.QuerySet(queryset.model, using=queryset.db)
+    mapped = [name for name in names if name in migrator.fields]
+    remote = [row for row in rows if row.cdms_pk] if mapped else []
+    merge = lambda row: get_client().update(migrator.service, row.cdms_pk, crm_values(row, mapped))  # noqa: E731
+    accepted, failures = run_concurrently(merge, remote) if remote else ([], [])
+    refused = {id(row) for row, _ in failures}
+    written = [row for row in rows if id(row) not in refused]
     with transaction.atomic(using=queryset.db):
-        names = fields or list(values)
-        if local_only or (remote and not mapped):
-            plain.bulk_update(local_only + ([] if mapped else remote), names)
-        if mapped and remote:
-            for page in fetch.by_keys(migrator, {row.cdms_pk for row in remote}):
-                reconcile_page(queryset.model, page, comment=f"Changed in bulk ({operation})")
+        models.QuerySet(queryset.model, using=queryset.db).bulk_update(written, names)
+        # Re-read what the CRM now holds: its ModifiedOn, and anything it normalised.
+        for page in fetch.by_keys(migrator, {row.cdms_pk for row, _ in accepted}):
+            reconcile_page(queryset.model, page, comment=f"Changed in bulk ({operation})")
     if failures:
-        raise BulkWriteError(operation, failures, remote + local_only)
-    return len(remote) + len(local_only)
+        raise BulkWriteError(operation, failures, written)
+    return len(written)
 
 
 def delete_queryset(queryset):

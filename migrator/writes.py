@@ -49,20 +49,14 @@ def apply_record(instance, record):
     """Copy a CRM record's mapped and system values onto an instance; returns the field names."""
     migrator = get_migrator(instance)
     values = migrator.from_cdms(record)
-    for name, fk_key in _lookups(migrator, values).items():
-        related = instance._meta.get_field(name).related_model
-        setattr(instance, instance._meta.get_field(name).attname, local_ids(related, {fk_key}).get(fk_key))
+    for name in migrator.lookup_fields():
+        field, key = instance._meta.get_field(name), values[name]
+        setattr(instance, field.attname, local_ids(field.related_model, {key}).get(key) if key else None)
     for name in list(migrator.fields) + list(SYSTEM_FIELDS) + ["cdms_pk"]:
         if name not in migrator.lookup_fields():
             setattr(instance, name, values[name])
     take_snapshot(instance)
     return list(migrator.fields) + list(SYSTEM_FIELDS)
-
-
-def _lookups(migrator, values):
-    return {name: values[name] for name in migrator.lookup_fields() if values[name] is not None} | {
-        name: None for name in migrator.lookup_fields() if values[name] is None
-    }
 
 
 def store_locally(instance, names):

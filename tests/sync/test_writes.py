@@ -275,3 +275,29 @@ def test_save_with_update_fields_sends_only_those(cdms):
     record = cdms.store.get("Account", org.cdms_pk)
     assert (record["Name"], record["Address1_City"]) == ("Acme", "York")
     assert Organisation.objects.get(pk=org.pk).name == "Acme"
+
+
+def test_queryset_update_of_local_only_and_crm_rows(cdms):
+    Organisation(name="Local", number_of_employees=1).save(skip_cdms=True)
+    seed_account(cdms, "Remote", NumberOfEmployees=1)
+    with count_requests() as counter:
+        assert Organisation.objects.filter(number_of_employees=1).update(city="Hull") == 2
+    assert [r.method for r in counter.requests] == ["GET", "MERGE", "GET"]
+    assert sorted(Organisation.objects.skip_cdms().values_list("name", "city")) == [
+        ("Local", "Hull"),
+        ("Remote", "Hull"),
+    ]
+    remote = Organisation.objects.skip_cdms().get(name="Remote")
+    assert cdms.store.get("Account", remote.cdms_pk)["Address1_City"] == "Hull"
+    assert remote.modified == _crm_modified(cdms, remote)
+
+
+def test_bulk_update_sends_the_named_fields(cdms):
+    orgs = Organisation.objects.bulk_create([Organisation(name=f"Firm {i}", city="Leeds") for i in range(3)])
+    for org in orgs:
+        org.city, org.name = "York", "Unsent"
+    with count_requests() as counter:
+        assert Organisation.objects.bulk_update(orgs, ["city"]) == 3
+    assert [r.method for r in counter.requests].count("MERGE") == 3
+    assert {cdms.store.get("Account", o.cdms_pk)["Address1_City"] for o in orgs} == {"York"}
+    assert set(Organisation.objects.values_list("name", flat=True)) == {"Firm 0", "Firm 1", "Firm 2"}
