@@ -301,3 +301,36 @@ def test_bulk_update_sends_the_named_fields(cdms):
     assert [r.method for r in counter.requests].count("MERGE") == 3
     assert {cdms.store.get("Account", o.cdms_pk)["Address1_City"] for o in orgs} == {"York"}
     assert set(Organisation.objects.values_list("name", flat=True)) == {"Firm 0", "Firm 1", "Firm 2"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_saves_of_different_fields_lose_nothing(cdms):
+    import threading
+
+    from django.db import connection
+
+    org = Organisation.objects.create(name="Acme", city="Leeds", number_of_employees=1)
+    first, second = Organisation.objects.get(pk=org.pk), Organisation.objects.get(pk=org.pk)
+    first.city = "York"
+    second.number_of_employees = 99
+    errors = []
+
+    def save(instance):
+        try:
+            instance.save()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(instance,)) for instance in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    record = cdms.store.get("Account", org.cdms_pk)
+    assert (record["Address1_City"], record["NumberOfEmployees"]) == ("York", 99)
+    fresh = Organisation.objects.get(pk=org.pk)
+    assert (fresh.city, fresh.number_of_employees) == ("York", 99)
+    assert fresh.modified == _crm_modified(cdms, fresh)
