@@ -157,7 +157,7 @@ class Read:
             if not suspects:
                 return
             self._remove(suspects & self.known_absent)
-            to_check = suspects - self.known_absent
+            to_check = self._within_cap(suspects - self.known_absent)
             found = set()
             for page in fetch.by_keys(self.migrator, to_check):
                 found.update(reconcile_page(self.model, page))
@@ -165,6 +165,21 @@ class Read:
             self.seen |= suspects
             if not self.sliced:
                 return
+
+    def _within_cap(self, keys):
+        # After a read cut short by the cap, every local row past it is a suspect; checking
+        # them all would cost a request per 50 rows of the whole local table.
+        if len(keys) <= self.cap:
+            return keys
+        log.warning(
+            "%s: %d local rows could not be checked against the CRM (CDMS_SYNC_MAX_ROWS=%d); "
+            "checked the first %d.",
+            self.model.__name__,
+            len(keys),
+            self.cap,
+            self.cap,
+        )
+        return set(sorted(keys)[: self.cap])
 
     def _remove(self, keys):
         if keys:

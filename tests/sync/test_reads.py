@@ -290,3 +290,14 @@ def test_filters_with_a_subquery_of_a_synced_model(cdms):
     assert [o.name for o in Organisation.objects.filter(pk__in=in_leeds.filter(name="Beta").values("pk"))] == [
         "Beta"
     ]
+
+
+def test_a_capped_read_checks_at_most_the_cap_of_local_rows(cdms, settings, caplog):
+    for i in range(100):
+        seed_account(cdms, f"Firm {i}", NumberOfEmployees=1)
+    list(Organisation.objects.all())  # a full local mirror (cap 5000)
+    settings.CDMS_SYNC_MAX_ROWS = 20
+    with count_requests() as counter, caplog.at_level("WARNING", logger="migrator.sync"):
+        assert Organisation.objects.filter(number_of_employees=1).count() == 100
+    assert counter.count == 2  # 20 rows fetched, then 20 of the 80 unfetched local rows checked
+    assert "could not be checked" in caplog.text
