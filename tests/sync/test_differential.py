@@ -106,15 +106,20 @@ def _leaf():
     ).map(lambda t: Q(**{f"{t[0]}__{t[1]}": t[2]}))
 
 
-q_trees = st.recursive(
-    _leaf(),
-    lambda children: st.one_of(
-        st.tuples(children, children).map(lambda p: p[0] & p[1]),
-        st.tuples(children, children).map(lambda p: p[0] | p[1]),
-        children.map(lambda q: ~q),
-    ),
-    max_leaves=4,
-)
+def trees_of(leaves, max_leaves):
+    """Q trees of `leaves` joined with &, | and ~."""
+    return st.recursive(
+        leaves,
+        lambda children: st.one_of(
+            st.tuples(children, children).map(lambda p: p[0] & p[1]),
+            st.tuples(children, children).map(lambda p: p[0] | p[1]),
+            children.map(lambda q: ~q),
+        ),
+        max_leaves=max_leaves,
+    )
+
+
+q_trees = trees_of(_leaf(), max_leaves=4)
 
 
 def _load(crm, rows):
@@ -192,15 +197,7 @@ def _contact_leaf():
     return st.one_of(own, through, employees, no_parent, subquery)
 
 
-contact_trees = st.recursive(
-    _contact_leaf(),
-    lambda children: st.one_of(
-        st.tuples(children, children).map(lambda p: p[0] & p[1]),
-        st.tuples(children, children).map(lambda p: p[0] | p[1]),
-        children.map(lambda q: ~q),
-    ),
-    max_leaves=3,
-)
+contact_trees = trees_of(_contact_leaf(), max_leaves=3)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
