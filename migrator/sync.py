@@ -64,6 +64,7 @@ class Read:
         self.need = need
         self.cap = settings.CDMS_SYNC_MAX_ROWS
         self.truncated = False
+        self.answered = False
         self.expand = expansions(queryset, migrator)
 
     def fetch(self):
@@ -78,7 +79,9 @@ class Read:
         elif len(parts) == 1 and ordering is not None:
             self._fetch_ordered_slice(parts[0], *ordering)
         elif len(parts) == 1 and (self.need or (self.sliced and self.high and not self.queryset.ordered)):
-            self._walk(parts[0], None, None, self.need or self.high)
+            satisfied, _ = self._walk(parts[0], None, None, self.need or self.high)
+            # exists() has its answer once a fetched (hence fresh) row satisfies the query.
+            self.answered = bool(self.need) and satisfied >= self.need
         else:
             for part in parts:
                 self._fetch_all(part)
@@ -152,6 +155,8 @@ class Read:
         return set(rows.values_list("cdms_pk", flat=True))
 
     def verify_suspects(self):
+        if self.answered:
+            return
         for _ in range(MAX_SUSPECT_ROUNDS):
             suspects = self._local_keys() - self.seen
             if not suspects:

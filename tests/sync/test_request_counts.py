@@ -194,3 +194,15 @@ def test_a_sync_scope_still_sees_its_own_writes(cdms):
         org.number_of_employees = 8
         org.save()
         assert [o.name for o in Organisation.objects.filter(number_of_employees=7)] == ["Beta"]
+
+
+def test_exists_on_a_large_local_mirror_is_one_request(cdms):
+    for i in range(120):
+        seed_account(cdms, f"Firm {i}", NumberOfEmployees=2)
+    list(Organisation.objects.all())
+    with count_requests() as counter:
+        assert Organisation.objects.filter(number_of_employees=2).exists()
+    assert counter.count == 1
+    with count_requests() as counter:
+        assert not Organisation.objects.filter(number_of_employees=3).exists()
+    assert counter.count == 1
