@@ -22,7 +22,7 @@ from .connection import get_client
 from .exceptions import BulkWriteError, NotSupportedError
 from .reconcile import reconcile_page
 from .revisions import record_versions
-from .writes import apply_record, crm_values
+from .writes import apply_records, crm_values
 
 
 def run_concurrently(call, items):
@@ -47,15 +47,15 @@ def bulk_create(queryset, objs, batch_size=None, ignore_conflicts=False, update_
     if ignore_conflicts or update_conflicts:
         raise NotSupportedError("bulk_create", "conflict handling cannot be mirrored in the CRM")
     migrator = get_migrator(queryset.model)
-    client_create = _creator(migrator)
+    bodies = {}
     for obj in objs:
         obj.cdms_pk = obj.cdms_pk or str(uuid.uuid4())
-        crm_values(obj, migrator.fields)  # a related row missing from the CRM fails here, before any request
-    succeeded, failures = run_concurrently(client_create, objs)
-    created = []
-    for obj, record in succeeded:
-        apply_record(obj, record)
-        created.append(obj)
+        # A related row missing from the CRM fails here, before any request.
+        bodies[obj.cdms_pk] = crm_values(obj, migrator.fields)
+    create = lambda obj: get_client().create(migrator.service, bodies[obj.cdms_pk], key=obj.cdms_pk)  # noqa: E731
+    succeeded, failures = run_concurrently(create, objs)
+    apply_records(succeeded)
+    created = [obj for obj, _ in succeeded]
     for obj, _ in failures:
         obj.cdms_pk = None
     try:
@@ -68,13 +68,6 @@ def bulk_create(queryset, objs, batch_size=None, ignore_conflicts=False, update_
     if failures:
         raise BulkWriteError("bulk_create", failures, created)
     return created
-
-
-def _creator(migrator):
-    def create(obj):
-        return get_client().create(migrator.service, crm_values(obj, migrator.fields), key=obj.cdms_pk)
-
-    return create
 
 
 def update_queryset(queryset, values):

@@ -6,7 +6,16 @@ class SyncError(Exception):
 
 
 class ObjectsNotInSyncError(SyncError):
-    """A local row is newer than its CRM record: a write bypassed the CRM."""
+    """Local rows are newer than their CRM records: a write bypassed the CRM."""
+
+    def __init__(self, model, keys):
+        self.model = model
+        self.keys = list(keys)
+        shown = ", ".join(self.keys[:5]) + (f" (and {len(self.keys) - 5} more)" if len(self.keys) > 5 else "")
+        super().__init__(
+            f"{model._meta.label}: the local rows {shown} are newer than the CRM's; "
+            "a write bypassed the CRM, so they were left as they are."
+        )
 
 
 class NotSupportedError(SyncError):

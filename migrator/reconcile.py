@@ -20,19 +20,50 @@ log = logging.getLogger("migrator.reconcile")
 
 
 def reconcile_page(model, records, comment=REFRESH_COMMENT):
-    """Bring local rows up to date with these CRM records; returns their keys."""
+    """Bring local rows up to date with these CRM records; returns their keys.
+
+    Rows newer locally than in the CRM are left alone; once the rest of the page is written,
+    ObjectsNotInSyncError names them (`keys`).
+    """
     migrator = get_migrator(model)
     if not records:
         return []
     _reconcile_expanded(model, migrator, records, comment)
     incoming = [migrator.from_cdms(record) for record in records]
-    keys = [row["cdms_pk"] for row in incoming]
-    existing = _existing(model, keys)
-    stale = [row for row in incoming if _needs_refresh(model, row, existing.get(row["cdms_pk"]))]
+    existing = _existing(model, [row["cdms_pk"] for row in incoming])
+    states = {row["cdms_pk"]: sync_state(existing.get(row["cdms_pk"]), version_of(row)) for row in incoming}
+    stale = [row for row in incoming if states[row["cdms_pk"]] == STALE]
     if stale:
         _resolve_foreign_keys(model, migrator, stale)
         _write(model, migrator, stale, comment)
-    return keys
+    newer = [key for key, state in states.items() if state == LOCAL_NEWER]
+    if newer:
+        raise ObjectsNotInSyncError(model, newer)
+    return list(states)
+
+
+IN_SYNC, STALE, LOCAL_NEWER = "in sync", "stale", "local newer"
+
+
+def version_of(row):
+    """(modified, version) of a row's values."""
+    return row["modified"], row["cdms_version"]
+
+
+def sync_state(local, crm):
+    """IN_SYNC, STALE or LOCAL_NEWER for a local (modified, version) against the CRM's (None: no row)."""
+    if local is None:
+        return STALE
+    (local_modified, local_version), (crm_modified, crm_version) = local, crm
+    local_version, crm_version = local_version or 0, crm_version or 0
+    if local_modified is None or crm_modified is None:
+        return STALE if local_modified != crm_modified else IN_SYNC
+    if local_modified > crm_modified:
+        # A higher local version means a concurrent refresh already stored a newer CRM version.
+        return IN_SYNC if local_version > crm_version else LOCAL_NEWER
+    if local_modified < crm_modified or crm_version > local_version:
+        return STALE
+    return IN_SYNC
 
 
 def _reconcile_expanded(model, migrator, records, comment):
@@ -56,24 +87,6 @@ def _existing(model, keys):
     return {key: (modified, version) for key, modified, version in rows}
 
 
-def _needs_refresh(model, row, local):
-    if local is None:
-        return True
-    local_modified, local_version = local
-    if local_modified is None or row["modified"] is None:
-        return True
-    if local_modified > row["modified"]:
-        if (local_version or 0) > (row["cdms_version"] or 0):
-            return False  # a concurrent refresh already stored a newer CRM version
-        raise ObjectsNotInSyncError(
-            f"{model._meta.label} {row['cdms_pk']}: the local row (modified {local_modified:%Y-%m-%d %H:%M:%S})"
-            f" is newer than the CRM's ({row['modified']:%Y-%m-%d %H:%M:%S})."
-        )
-    if local_modified < row["modified"]:
-        return True
-    return (row["cdms_version"] or 0) > (local_version or 0)
-
-
 def _resolve_foreign_keys(model, migrator, rows):
     for name in migrator.lookup_fields():
         related = model._meta.get_field(name).related_model
@@ -86,9 +99,8 @@ def _resolve_foreign_keys(model, migrator, rows):
             local.update(local_ids(related, missing))
             for key in missing - set(local):
                 log.warning("%s refers to %s %s, which the CRM does not have", model.__name__, name, key)
-        attname = model._meta.get_field(name).attname
         for row in rows:
-            row[attname] = local.get(row.pop(name))
+            row[name] = local.get(row[name])
 
 
 def local_ids(model, keys):
@@ -99,27 +111,15 @@ def local_ids(model, keys):
 
 
 def _write(model, migrator, rows, comment):
-    columns = set(migrator.fields) | set(SYSTEM_FIELDS) | {"cdms_pk"}
-    names = [model._meta.get_field(name).name for name in columns]
+    columns = [*migrator.fields, *SYSTEM_FIELDS, "cdms_pk"]
     with transaction.atomic():
-        written = upsert(model, [_by_field_name(model, row) for row in rows], names)
+        written = upsert(model, rows, columns)
         instances = [_instance(model, row, written[row["cdms_pk"]]) for row in rows if row["cdms_pk"] in written]
         record_versions(model, instances, comment)
 
 
-def _by_field_name(model, row):
-    values = {}
-    for key, value in row.items():
-        field = model._meta.get_field(key) if not key.endswith("_id") else _attname_field(model, key)
-        values[field.name] = value
-    return values
-
-
-def _attname_field(model, attname):
-    return next(f for f in model._meta.concrete_fields if f.attname == attname)
-
-
 def _instance(model, row, pk):
-    instance = model(pk=pk, **row)
+    """A model instance of a written row (foreign keys given by local id)."""
+    instance = model(pk=pk, **{model._meta.get_field(name).attname: value for name, value in row.items()})
     instance._state.adding = False
     return instance

@@ -47,16 +47,27 @@ def crm_values(instance, names):
 
 def apply_record(instance, record):
     """Copy a CRM record's mapped and system values onto an instance; returns the field names."""
-    migrator = get_migrator(instance)
-    values = migrator.from_cdms(record)
+    return apply_records([(instance, record)])
+
+
+def apply_records(pairs):
+    """`apply_record` for (instance, record) pairs of one model, one query per foreign key."""
+    if not pairs:
+        return []
+    migrator = get_migrator(pairs[0][0])
+    rows = [(instance, migrator.from_cdms(record)) for instance, record in pairs]
     for name in migrator.lookup_fields():
-        field, key = instance._meta.get_field(name), values[name]
-        setattr(instance, field.attname, local_ids(field.related_model, {key}).get(key) if key else None)
-    for name in list(migrator.fields) + list(SYSTEM_FIELDS) + ["cdms_pk"]:
-        if name not in migrator.lookup_fields():
-            setattr(instance, name, values[name])
-    take_snapshot(instance)
-    return list(migrator.fields) + list(SYSTEM_FIELDS)
+        field = pairs[0][0]._meta.get_field(name)
+        ids = local_ids(field.related_model, {values[name] for _, values in rows if values[name]})
+        for instance, values in rows:
+            setattr(instance, field.attname, ids.get(values[name]))
+    plain = [*migrator.fields, *SYSTEM_FIELDS, "cdms_pk"]
+    for instance, values in rows:
+        for name in plain:
+            if name not in migrator.lookup_fields():
+                setattr(instance, name, values[name])
+        take_snapshot(instance)
+    return [*migrator.fields, *SYSTEM_FIELDS]
 
 
 def store_locally(instance, names):

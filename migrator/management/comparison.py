@@ -20,7 +20,7 @@ from cdms_api.odata import parse_date
 from migrator import fetch
 from migrator.connection import get_client
 from migrator.exceptions import ObjectsNotInSyncError
-from migrator.reconcile import reconcile_page
+from migrator.reconcile import LOCAL_NEWER, STALE, reconcile_page, sync_state
 
 BUCKETS = ["missing_locally", "missing_in_crm", "stale", "local_newer"]
 
@@ -63,7 +63,7 @@ def compare(migrator):
     drift.missing_locally = sorted(crm.keys() - local.keys())
     drift.missing_in_crm = sorted(local.keys() - crm.keys())
     for key in sorted(crm.keys() & local.keys()):
-        bucket = _bucket(local[key], crm[key])
+        bucket = BUCKET_OF.get(sync_state(local[key], crm[key]))
         if bucket:
             getattr(drift, bucket).append(key)
     return drift
@@ -79,15 +79,7 @@ def _crm_versions(migrator):
     return versions
 
 
-def _bucket(local, crm):
-    (local_modified, local_version), (crm_modified, crm_version) = local, crm
-    if local_modified is None or crm_modified is None:
-        return "stale" if local_modified != crm_modified else None
-    if local_modified > crm_modified:
-        return "local_newer"
-    if local_modified < crm_modified or crm_version > local_version:
-        return "stale"
-    return None
+BUCKET_OF = {STALE: "stale", LOCAL_NEWER: "local_newer"}
 
 
 @dataclass
@@ -119,13 +111,9 @@ def repair(migrator, drift):
 
 def _reconcile(model, migrator, page):
     """Reconcile a page: (keys written, keys of records that turned out to be newer locally)."""
+    keys = {record[migrator.key_attribute].lower() for record in page}
     try:
-        return set(reconcile_page(model, page)), []
-    except ObjectsNotInSyncError:
-        written, newer = set(), []
-        for record in page:
-            try:
-                written.update(reconcile_page(model, [record]))
-            except ObjectsNotInSyncError:
-                newer.append(record[migrator.key_attribute].lower())
-        return written, newer
+        reconcile_page(model, page)
+        return keys, []
+    except ObjectsNotInSyncError as exc:  # the rest of the page was written
+        return keys - set(exc.keys), exc.keys

@@ -181,13 +181,8 @@ class EntityImport:
         result.rows += len(page)
         try:
             reconcile_page(self.model, page, comment=IMPORT_COMMENT)
-        except ObjectsNotInSyncError:
-            # One local row newer than the CRM must not hold back the rest of the page.
-            for record in page:
-                try:
-                    reconcile_page(self.model, [record], comment=IMPORT_COMMENT)
-                except ObjectsNotInSyncError:
-                    result.conflicts.append(record[self.migrator.key_attribute].lower())
+        except ObjectsNotInSyncError as exc:  # the rest of the page was written
+            result.conflicts.extend(exc.keys)
 
 
 def _put(pages, item, stop):

@@ -116,3 +116,18 @@ def test_bulk_versions_are_ordinary_reversion_versions(db):
         assert version.revision.comment == "CDMS refresh" and version.revision.user is None
         assert version.field_dict["name"] == org.name
         assert version.object_repr == org.name
+
+
+def test_a_local_newer_row_is_named_and_the_rest_of_the_page_still_refreshed(db):
+    from migrator.exceptions import ObjectsNotInSyncError
+
+    newer, stale = str(uuid.uuid4()), str(uuid.uuid4())
+    reconcile_page(Organisation, [_record(newer, 5, "crm"), _record(stale, 5, "old")])
+    Organisation.objects.skip_cdms().filter(cdms_pk=newer).update(
+        modified=dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc), name="edited locally"
+    )
+    with pytest.raises(ObjectsNotInSyncError) as err:
+        reconcile_page(Organisation, [_record(newer, 6, "crm"), _record(stale, 6, "new")])
+    assert err.value.keys == [newer]
+    rows = dict(Organisation.objects.skip_cdms().values_list("cdms_pk", "name"))
+    assert rows == {newer: "edited locally", stale: "new"}
