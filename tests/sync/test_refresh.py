@@ -124,7 +124,7 @@ def test_a_local_newer_row_is_named_and_the_rest_of_the_page_still_refreshed(db)
     newer, stale = str(uuid.uuid4()), str(uuid.uuid4())
     reconcile_page(Organisation, [_record(newer, 5, "crm"), _record(stale, 5, "old")])
     Organisation.objects.skip_cdms().filter(cdms_pk=newer).update(
-        modified=dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc), name="edited locally"
+        modified=dt.datetime(2030, 1, 1, tzinfo=dt.UTC), name="edited locally"
     )
     with pytest.raises(ObjectsNotInSyncError) as err:
         reconcile_page(Organisation, [_record(newer, 6, "crm"), _record(stale, 6, "new")])
