@@ -57,23 +57,30 @@ ANSWERS = (
 )
 
 
-def exception_handler(exc, context):
-    """DRF's handler, plus gateway answers for failures of the CRM."""
+def crm_failure(exc, where):
+    """(status, code, detail) for a failure of the CRM, else None; logs it and rolls back the request.
+
+    The revision middleware wraps a write request in a transaction and a revision, which
+    already holds a version of the object whose CRM write failed; both are rolled back.
+    """
     for kind, code_status, code, detail in ANSWERS:
         if isinstance(exc, kind):
-            return _gateway_answer(exc, code_status, code, detail)
-    # Imported here: DRF imports the settings' classes while importing its views.
-    from rest_framework.views import exception_handler as drf_exception_handler
+            log.warning("%s answered %d (%s): %s", where, code_status, code, exc)
+            if reversion.is_active():
+                transaction.set_rollback(True)
+            return code_status, code, detail
+    return None
 
-    return drf_exception_handler(exc, context)
 
+def exception_handler(exc, context):
+    """DRF's handler, plus gateway answers for failures of the CRM."""
+    failure = crm_failure(exc, "API")
+    if failure is None:
+        # Imported here: DRF imports the settings' classes while importing its views.
+        from rest_framework.views import exception_handler as drf_exception_handler
 
-def _gateway_answer(exc, code_status, code, detail):
-    log.warning("API answered %d (%s): %s", code_status, code, exc)
-    if reversion.is_active():
-        # The revision middleware wraps a write request in a transaction and a revision, which
-        # already holds a version of the object whose CRM write failed; roll both back.
-        transaction.set_rollback(True)
+        return drf_exception_handler(exc, context)
+    code_status, code, detail = failure
     body = {"detail": detail, "code": code}
     if isinstance(exc, cdms.CDMSError):
         body["cdms_status"] = exc.status

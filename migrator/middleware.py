@@ -5,17 +5,11 @@ site, chiefly the admin, so that a CRM that is down shows a short 503/504/502 pa
 instead of a server error.
 """
 
-import logging
-
-from django.db import transaction
 from django.http import HttpResponse
 from django.utils.html import escape
-from reversion import revisions as reversion
 
-from .api_errors import ANSWERS
+from .api_errors import crm_failure
 from .scope import sync_scope
-
-log = logging.getLogger("migrator.api")
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
@@ -46,11 +40,9 @@ class CDMSErrorPageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        for kind, status, code, detail in ANSWERS:
-            if isinstance(exception, kind):
-                log.warning("%s %s answered %d (%s): %s", request.method, request.path, status, code, exception)
-                if reversion.is_active():
-                    transaction.set_rollback(True)  # the request's revision holds the failed write
-                page = PAGE.format(title=f"The CRM could not be reached ({status})", detail=escape(detail))
-                return HttpResponse(page, status=status)
-        return None
+        failure = crm_failure(exception, f"{request.method} {request.path}")
+        if failure is None:
+            return None
+        status, _, detail = failure
+        page = PAGE.format(title=f"The CRM could not be reached ({status})", detail=escape(detail))
+        return HttpResponse(page, status=status)

@@ -130,7 +130,7 @@ class Read:
 
     def _walk(self, predicate, orderby, top, wanted):
         """Fetch pages until `wanted` fetched rows satisfy the local query; returns (satisfied, received)."""
-        local = self._local_unsliced()
+        local = self._local_rows(keep_slice=False)
         satisfied = received = 0
         for page in fetch.pages(self.migrator, predicate, orderby=orderby, top=top, expand=self.expand):
             keys = reconcile_page(self.model, page)
@@ -141,18 +141,17 @@ class Read:
                 break
         return satisfied, received
 
-    def _local_unsliced(self):
+    def _local_rows(self, keep_slice):
+        """The local rows this queryset returns (with or without its slice), as a plain queryset."""
         local = self.queryset.skip_cdms()
-        local.query.clear_limits()
-        local.query.clear_ordering(force=True)
+        if not keep_slice:
+            local.query.clear_limits()
+        if not (keep_slice and self.sliced):
+            local.query.clear_ordering(force=True)
         return self.model._base_manager.filter(pk__in=local.values("pk"))
 
     def _local_keys(self):
-        local = self.queryset.skip_cdms()
-        if not self.sliced:
-            local.query.clear_ordering(force=True)
-        rows = self.model._base_manager.filter(pk__in=local.values("pk")).exclude(cdms_pk=None)
-        return set(rows.values_list("cdms_pk", flat=True))
+        return set(self._local_rows(keep_slice=True).exclude(cdms_pk=None).values_list("cdms_pk", flat=True))
 
     def verify_suspects(self):
         if self.answered:
