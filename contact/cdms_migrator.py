@@ -14,3 +14,4 @@ class ContactMigrator(BaseCDMSMigrator):
         "organisation": fields.LookupField("ParentCustomerId", "Account"),
     }
     navigation = {"organisation": "contact_customer_accounts"}
+    parental = ("organisation",)

@@ -34,6 +34,9 @@ class BaseCDMSMigrator:
     service = None
     fields = {}
     navigation = {}  # lookup field name -> CRM navigation property to $expand for select_related
+    # Lookup fields whose parent's deletion in the CRM deletes this record too (CRM 2011's
+    # parental relationships cascade deletes; see `removal`).
+    parental = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -74,3 +74,27 @@ class ImportCursor(models.Model):
     def run_in_progress(self):
         """True when a run was started and not finished."""
         return self.run_end is not None
+
+
+class Watermark(models.Model):
+    """How fresh the local mirror of one CRM entity is, as published by the change follower.
+
+    `changes_until`: every CRM change made before it has been applied locally (a time on
+    this machine's clock, taken at the start of a follower poll minus the overlap window).
+    `deletions_until`: every CRM deletion made before it has been applied locally (the
+    start of the last complete key sweep). Neither ever moves back. `cursor` is the
+    follower's position on the CRM's own clock (the ModifiedOn it resumes from).
+    """
+
+    entity = models.CharField(max_length=100, unique=True)
+    cursor = models.DateTimeField(null=True, blank=True)
+    changes_until = models.DateTimeField(null=True, blank=True)
+    deletions_until = models.DateTimeField(null=True, blank=True)
+    last_follow_at = models.DateTimeField(null=True, blank=True)
+    last_follow_error = models.TextField(blank=True)
+    last_sweep_at = models.DateTimeField(null=True, blank=True)
+    last_sweep_error = models.TextField(blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.entity}: changes until {self.changes_until}, deletions until {self.deletions_until}"

@@ -19,6 +19,7 @@ from .compiler import compile_where
 from .ordering import crm_orderby
 from .predicate import Const, Term, conjoin, key_set
 from .reconcile import reconcile_page
+from .removal import remove_gone
 
 log = logging.getLogger("migrator.sync")
 MAX_SUSPECT_ROUNDS = 3
@@ -186,6 +187,4 @@ class Read:
         return set(sorted(keys)[: self.cap])
 
     def _remove(self, keys):
-        if keys:
-            log.info("%s: %d rows were deleted in the CRM; removing them locally.", self.model.__name__, len(keys))
-            self.model._base_manager.filter(cdms_pk__in=keys).delete()
+        remove_gone(self.model, keys)
