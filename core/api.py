@@ -1,8 +1,7 @@
-"""REST building blocks shared by the domain apps: permissions, paging, history, CRM errors.
+"""REST building blocks shared by the domain apps: permissions, paging, history, error answers.
 
-This module is the seam between the API and the legacy CRM: `exception_handler` comes from
-`migrator.api_errors` while the CRM is live. When the CRM is retired, replace that import
-with `from rest_framework.views import exception_handler` and nothing else changes.
+`exception_handler` is DRF's plus the answers other apps register (`core.api_errors`); the
+sync layer registers the CRM's failures, so nothing here changes when the CRM is retired.
 
 DRF settings name classes of this module, and DRF imports them while `rest_framework.views`
 is itself being imported, so nothing here may import `rest_framework.views` or
@@ -14,7 +13,7 @@ from rest_framework import pagination, permissions, serializers
 from rest_framework.response import Response
 from reversion.models import Version
 
-from migrator.api_errors import exception_handler
+from .api_errors import exception_handler
 
 __all__ = ["ModelPermissions", "Pagination", "VersionSerializer", "exception_handler", "history_response"]
 

@@ -1,4 +1,4 @@
-"""App configuration: loads every app's `cdms_migrator` module and connects the signal handlers."""
+"""App configuration: loads the `cdms_migrator` modules, connects the signals, registers the CRM's failures."""
 
 from django.apps import AppConfig
 from django.utils.module_loading import autodiscover_modules
@@ -11,3 +11,6 @@ class MigratorConfig(AppConfig):
     def ready(self):
         autodiscover_modules("cdms_migrator")
         from . import signals  # noqa: F401 - connects the handlers
+        from .failures import register_answers
+
+        register_answers()

@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "reversion.middleware.RevisionMiddleware",
     "migrator.middleware.SyncScopeMiddleware",
-    "migrator.middleware.CDMSErrorPageMiddleware",
+    "core.middleware.ErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "settings.urls"

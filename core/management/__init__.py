@@ -1,0 +1,1 @@
+"""Management commands that outlive the legacy CRM."""

@@ -1,0 +1,1 @@
+"""`create_demo_user`."""

@@ -1,0 +1,37 @@
+"""Error pages outside the API: a registered failure (see `api_errors`) answers with its status and a plain page.
+
+The REST API answers registered failures itself as JSON; these pages cover the rest of the
+site, chiefly the admin, so that, say, a CRM that is down shows a short 503/504/502 page
+saying so instead of a server error.
+"""
+
+from django.http import HttpResponse
+from django.utils.html import escape
+
+from .api_errors import answer_for
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<body><h1>{title}</h1><p>{detail}</p>
+<p>Nothing was changed. Try again in a moment; if this persists, tell whoever runs the service.</p>
+</body></html>
+"""
+
+
+class ErrorPageMiddleware:
+    """Answer a registered failure outside the API with its status and a plain page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        """Return the failure's page, or None to let Django handle the exception."""
+        answer = answer_for(exception, f"{request.method} {request.path}")
+        if answer is None:
+            return None
+        title = f"{answer.title} ({answer.status})"
+        detail = escape(answer.body(exception)["detail"])
+        return HttpResponse(PAGE.format(title=escape(title), detail=detail), status=answer.status)
