@@ -18,6 +18,12 @@ def parse_args(argv=None):
     parser.add_argument("--page-size", type=int, default=50)
     parser.add_argument("--ntlm-users", metavar="FILE", help="require NTLM; lines DOMAIN:user:password")
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument(
+        "--cascade",
+        choices=("parental", "referential"),
+        default="parental",
+        help="deleting an account deletes its contacts (parental, CRM's default) or unlinks them",
+    )
     return parser.parse_args(argv)
 
 
@@ -25,7 +31,13 @@ def main(argv=None):
     """Start the emulator and serve until interrupted."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    emu = Emulator(args.data, page_size=args.page_size, latency_ms=args.latency_ms, ntlm_users=args.ntlm_users)
+    emu = Emulator(
+        args.data,
+        page_size=args.page_size,
+        latency_ms=args.latency_ms,
+        ntlm_users=args.ntlm_users,
+        cascade=args.cascade,
+    )
     if args.seed_demo and emu.store.count("Account") == 0:
         emu.store.seed_demo(args.seed_demo)
     server = emu.create_server(args.host, args.port, args.threads)

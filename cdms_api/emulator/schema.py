@@ -33,6 +33,9 @@ class Attribute:
     targets: tuple = ()
     indexed: bool = False
     system: bool = False
+    # Lookups only: the relationship is Parental (deleting the target deletes this record too,
+    # CRM 2011's default for a contact's parent account) rather than Referential.
+    parental: tuple = ()
 
     @property
     def column(self):
@@ -144,7 +147,7 @@ CONTACT = Entity(
         S("JobTitle", 100),
         S("Telephone1", 50),
         S("MobilePhone", 50),
-        Attribute("ParentCustomerId", LOOKUP, targets=("account", "contact"), indexed=True),
+        Attribute("ParentCustomerId", LOOKUP, targets=("account", "contact"), indexed=True, parental=("account",)),
         Attribute("BirthDate", DATETIME),
         Attribute("Description", MEMO, max_length=2000),
     ],

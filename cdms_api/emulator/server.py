@@ -9,14 +9,14 @@ from .app import App
 from .faults import Faults, Stats
 from .ntlm import NTLMAcceptor
 from .routing import SERVICE_PATH
-from .store import Store
+from .store import PARENTAL, Store
 
 
 class Emulator:
     """A CRM 2011 OData endpoint on a real HTTP port; see docs/emulator.md."""
 
-    def __init__(self, data_path=None, page_size=50, latency_ms=0, ntlm_users=None):
-        self.store = Store(data_path)
+    def __init__(self, data_path=None, page_size=50, latency_ms=0, ntlm_users=None, cascade=PARENTAL):
+        self.store = Store(data_path, cascade=cascade)
         self.faults = Faults()
         self.stats = Stats()
         self.page_size = page_size

@@ -56,10 +56,16 @@ def index_sql(entity, drop=False):
     return statements
 
 
+PARENTAL, REFERENTIAL = "parental", "referential"
+
+
 class Store:
     """SQLite-backed records of every entity in the schema."""
 
-    def __init__(self, path=None):
+    def __init__(self, path=None, cascade=PARENTAL):
+        if cascade not in (PARENTAL, REFERENTIAL):
+            raise ValueError(f"cascade must be {PARENTAL!r} or {REFERENTIAL!r}, not {cascade!r}")
+        self.cascade = cascade
         self.lock = threading.RLock()
         self.path = path
         self.db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
@@ -137,15 +143,22 @@ class Store:
             return None if row is None else self.render(ent, [row])[0]
 
     def delete(self, entity, key):
-        """Delete a record; lookups pointing at it are cleared (a 404 if it does not exist)."""
+        """Delete a record and, as CRM 2011 does, its parental children (a 404 if it does not exist).
+
+        Other lookups pointing at it are cleared, as an update of the record holding them
+        (its ModifiedOn and VersionNumber move, so a change follower sees it).
+        """
         ent = entity_of(entity)
         with self.lock:
             row = self.row(ent, key)
             if row is None:
                 raise not_found(f"{ent.logical_name} With Id = {key} Does Not Exist")
             self.db.execute("BEGIN")
-            self.db.execute(f'DELETE FROM "{ent.name}" WHERE "{ent.key}" = ?', [row[0]])
-            self._unlink(ent, row[0])
+            try:
+                self._delete_tree(ent, row[0])
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
             self.db.execute("COMMIT")
 
     def count(self, entity):
@@ -224,13 +237,28 @@ class Store:
         except sqlite3.IntegrityError:
             raise CRMError(500, crm_codes.DUPLICATE_KEY_MESSAGE, crm_codes.DUPLICATE_KEY)
 
-    def _unlink(self, ent, key):
-        # Deliberate choice: deleting a record clears lookups to it ("remove link") instead of
-        # CRM's cascade-delete of an account's contacts.
+    def _delete_tree(self, ent, key):
+        self.db.execute(f'DELETE FROM "{ent.name}" WHERE "{ent.key}" = ?', [key])
+        for other, attr in self._lookups_to(ent):
+            children = self.db.execute(
+                f'SELECT "{other.key}" FROM "{other.name}" WHERE "{attr.column}" = ? AND "{attr.name}__t" = ?',
+                [key, ent.logical_name],
+            ).fetchall()
+            if self.cascade == PARENTAL and ent.logical_name in attr.parental:
+                for (child,) in children:
+                    self._delete_tree(other, child)
+            else:
+                stamp = now_ms()
+                for (child,) in children:
+                    self.db.execute(
+                        f'UPDATE "{other.name}" SET "{attr.column}" = NULL, "{attr.name}__t" = NULL, '
+                        f'"ModifiedOn" = ?, "VersionNumber" = ? WHERE "{other.key}" = ?',
+                        [stamp, self.next_version(), child],
+                    )
+
+    @staticmethod
+    def _lookups_to(ent):
         for other in s.ENTITIES.values():
-            for attr in (a for a in other.attributes if a.type == s.LOOKUP and ent.logical_name in a.targets):
-                self.db.execute(
-                    f'UPDATE "{other.name}" SET "{attr.column}" = NULL, "{attr.name}__t" = NULL '
-                    f'WHERE "{attr.column}" = ? AND "{attr.name}__t" = ?',
-                    [key, ent.logical_name],
-                )
+            for attr in other.attributes:
+                if attr.type == s.LOOKUP and ent.logical_name in attr.targets:
+                    yield other, attr

@@ -21,6 +21,7 @@ from migrator import fetch
 from migrator.connection import get_client
 from migrator.exceptions import ObjectsNotInSyncError
 from migrator.reconcile import LOCAL_NEWER, STALE, reconcile_page, sync_state
+from migrator.removal import remove_gone
 
 BUCKETS = ["missing_locally", "missing_in_crm", "stale", "local_newer"]
 
@@ -104,8 +105,9 @@ def repair(migrator, drift):
         done.left += newer
     done.imported = len(written.intersection(drift.missing_locally))
     done.refreshed = len(written.intersection(drift.stale))
-    _, per_model = model._base_manager.filter(cdms_pk__in=drift.missing_in_crm).delete()
-    done.removed = per_model.get(model._meta.label, 0)
+    before = model._base_manager.count()
+    remove_gone(model, drift.missing_in_crm)
+    done.removed = before - model._base_manager.count()
     return done
 
 

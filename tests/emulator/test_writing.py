@@ -131,11 +131,32 @@ def test_delete_of_unknown_record_is_404(crm):
     assert_crm_error(send(crm, "DELETE", key_path("AccountSet", str(uuid.uuid4()))), 404, crm_codes.NOT_FOUND)
 
 
-def test_deleting_an_account_clears_lookups_to_it(crm):
+def test_deleting_an_account_deletes_its_contacts_as_crm_2011_does(crm):
     account = crm.store.insert("Account", {"Name": "Acme"})
-    contact = crm.store.insert("Contact", {"ParentCustomerId": {"Id": account["AccountId"]}})
-    send(crm, "DELETE", key_path("AccountSet", account["AccountId"]))
-    assert crm.store.get("Contact", contact["ContactId"])["ParentCustomerId"]["Id"] is None
+    other = crm.store.insert("Account", {"Name": "Other"})
+    child = crm.store.insert("Contact", {"ParentCustomerId": {"Id": account["AccountId"]}})
+    grandchild = crm.store.insert(
+        "Contact", {"ParentCustomerId": {"Id": child["ContactId"], "LogicalName": "contact"}}
+    )
+    stranger = crm.store.insert("Contact", {"ParentCustomerId": {"Id": other["AccountId"]}})
+    assert send(crm, "DELETE", key_path("AccountSet", account["AccountId"])).status_code == 204
+    assert crm.store.get("Contact", child["ContactId"]) is None
+    # A contact's contact is a referential link: cleared, as an update the follower can see.
+    left = crm.store.get("Contact", grandchild["ContactId"])
+    assert left["ParentCustomerId"]["Id"] is None
+    assert left["ModifiedOn"] >= grandchild["ModifiedOn"] and left["VersionNumber"] > grandchild["VersionNumber"]
+    assert crm.store.get("Contact", stranger["ContactId"])["ParentCustomerId"]["Id"] == other["AccountId"]
+
+
+def test_a_referential_emulator_unlinks_contacts_and_moves_their_modified_on():
+    from cdms_api.emulator.store import Store
+
+    store = Store(cascade="referential")
+    account = store.insert("Account", {"Name": "Acme"})
+    contact = store.insert("Contact", {"ParentCustomerId": {"Id": account["AccountId"]}})
+    store.delete("Account", account["AccountId"])
+    left = store.get("Contact", contact["ContactId"])
+    assert left["ParentCustomerId"]["Id"] is None and left["VersionNumber"] > contact["VersionNumber"]
 
 
 def test_concurrent_merges_of_one_record_are_all_applied(crm):
