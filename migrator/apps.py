@@ -9,6 +9,9 @@ class MigratorConfig(AppConfig):
     verbose_name = "CDMS sync"
 
     def ready(self):
+        from .conf import cdms_settings
+
+        cdms_settings.check()  # a bad CDMS_* setting stops start-up
         autodiscover_modules("cdms_migrator")
         from . import signals  # noqa: F401 - connects the handlers
         from .failures import register_answers

@@ -10,7 +10,6 @@ import contextlib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from django.conf import settings
 from django.db import models, transaction
 from django.db.models.expressions import Combinable
 
@@ -18,6 +17,7 @@ from cdms_api.exceptions import CDMSError, CDMSNotFoundError
 
 from . import fetch
 from .cdms_migrator import get_migrator
+from .conf import cdms_settings
 from .connection import get_client
 from .exceptions import BulkWriteError, NotSupportedError
 from .reconcile import reconcile_page
@@ -34,7 +34,7 @@ def run_concurrently(call, items):
         except CDMSError as exc:
             return item, None, exc
 
-    workers = max(1, min(settings.CDMS_WRITE_CONCURRENCY, len(items)))
+    workers = max(1, min(cdms_settings.CDMS_WRITE_CONCURRENCY, len(items)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cdms-write") as pool:
         outcomes = list(pool.map(attempt, items))
     succeeded = [(item, result) for item, result, exc in outcomes if exc is None]

@@ -12,12 +12,13 @@ min(CDMS_TIMEOUT, 5) because a CRM that takes longer than that to accept a conne
 import itertools
 import threading
 
-from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from cdms_api.auth import make_auth
 from cdms_api.client import CDMSClient
+
+from .conf import cdms_settings as settings
 
 CONNECT_TIMEOUT_CAP = 5.0
 SETTINGS = ("CDMS_BASE_URL", "CDMS_AUTH", "CDMS_USERNAME", "CDMS_PASSWORD", "CDMS_TIMEOUT")

@@ -11,11 +11,10 @@
 
 import logging
 
-from django.conf import settings
-
 from . import fetch, scope
 from .cdms_migrator import get_migrator
 from .compiler import compile_where
+from .conf import cdms_settings
 from .ordering import crm_orderby
 from .predicate import Const, Term, conjoin, key_set
 from .reconcile import reconcile_page
@@ -63,7 +62,7 @@ class Read:
         self.sliced = query.is_sliced
         self.high = query.high_mark
         self.need = need
-        self.cap = settings.CDMS_SYNC_MAX_ROWS
+        self.cap = cdms_settings.CDMS_SYNC_MAX_ROWS
         self.truncated = False
         self.answered = False
         self.expand = expansions(queryset, migrator)

@@ -37,18 +37,6 @@ USE_TZ = True
 USE_I18N = True
 LANGUAGE_CODE = "en-gb"
 
-# The legacy CRM (CDMS). Code reads these through django.conf.settings at call
-# time, never at import, so override_settings works.
-CDMS_BASE_URL = env.string("CDMS_BASE_URL", "http://127.0.0.1:8001")
-CDMS_AUTH = env.choice("CDMS_AUTH", "none", ("none", "ntlm"))
-CDMS_USERNAME = env.string("CDMS_USERNAME", "")
-CDMS_PASSWORD = env.string("CDMS_PASSWORD", "")
-CDMS_TIMEOUT = env.number("CDMS_TIMEOUT", 30.0)
-CDMS_SYNC_MAX_ROWS = env.integer("CDMS_SYNC_MAX_ROWS", 5000)
-CDMS_WRITE_CONCURRENCY = env.integer("CDMS_WRITE_CONCURRENCY", 8)
-if CDMS_AUTH == "ntlm" and not (CDMS_USERNAME and CDMS_PASSWORD):
-    raise ImproperlyConfigured("CDMS_AUTH=ntlm needs CDMS_USERNAME (DOMAIN\\user) and CDMS_PASSWORD.")
-
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -63,7 +51,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "reversion",
     "core",
-    "migrator",
     "organisation",
     "contact",
 ]
@@ -77,7 +64,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "reversion.middleware.RevisionMiddleware",
-    "migrator.middleware.SyncScopeMiddleware",
     "core.middleware.ErrorPageMiddleware",
 ]
 
@@ -120,7 +106,8 @@ LOGGING = {
 
 # --- REST API (Django REST framework, django-filter, drf-spectacular) ---------------------
 # Every endpoint needs an authenticated user holding the model permission for the method
-# (view for reads); failures talking to the CRM become 502/503/504 in core.api.
+# (view for reads); exceptions that apps register answers for (the CRM's failures: 502/503/504)
+# are answered by core.api.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -148,3 +135,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+
+# --- CRM block: the legacy CRM (CDMS). Retiring the CRM deletes this block. ------------------
+# The CDMS_* settings' defaults and checks live in migrator/conf.py; environment variables of
+# the same names set them (as text, parsed there). See docs/retiring-cdms.md.
+INSTALLED_APPS += ["migrator"]
+MIDDLEWARE += ["migrator.middleware.SyncScopeMiddleware"]
+globals().update(env.prefixed("CDMS_"))
+# --- end of the CRM block ---

@@ -73,3 +73,8 @@ def csv(name, default):
     """The variable as a comma-separated list."""
     value = _raw(name, default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def prefixed(prefix):
+    """The non-empty variables whose names start with `prefix`, as text (the app that reads them parses them)."""
+    return {name: value.strip() for name, value in os.environ.items() if name.startswith(prefix) and value.strip()}

@@ -9,7 +9,6 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 from .base import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CDMS_TIMEOUT = 5.0
 
 # One test database per test process, so that two runs on one machine never share one. On
 # SQLite it is a file, not memory, so that other processes (concurrency tests) can open it.

@@ -10,12 +10,12 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.utils import timezone
 
 from cdms_api import exceptions as cdms
 from cdms_api.fields import StringField
 from cdms_api.odata import parse_date
+from migrator.conf import cdms_settings
 from migrator.connection import get_client
 
 from . import entities
@@ -50,9 +50,9 @@ def _reachable(client):
     try:
         client.request("GET", "", idempotent=True)
     except cdms.CDMSConnectionError as exc:
-        return Check("reachable", False, f"{settings.CDMS_BASE_URL}: no answer ({type(exc).__name__})")
+        return Check("reachable", False, f"{cdms_settings.CDMS_BASE_URL}: no answer ({type(exc).__name__})")
     except cdms.CDMSError as exc:
-        return Check("reachable", True, f"{settings.CDMS_BASE_URL} answered HTTP {exc.status}")
+        return Check("reachable", True, f"{cdms_settings.CDMS_BASE_URL} answered HTTP {exc.status}")
     return Check("reachable", True, client.service_root)
 
 
@@ -60,11 +60,13 @@ def _authenticated(client):
     try:
         client.request("GET", "", idempotent=True)
     except cdms.CDMSUnauthorizedError:
-        return Check("authenticated", False, f"the CRM refused the credentials (CDMS_AUTH={settings.CDMS_AUTH})")
+        return Check(
+            "authenticated", False, f"the CRM refused the credentials (CDMS_AUTH={cdms_settings.CDMS_AUTH})"
+        )
     except cdms.CDMSError as exc:
         return Check("authenticated", False, str(exc))
-    user = f" as {settings.CDMS_USERNAME}" if settings.CDMS_AUTH != "none" else ""
-    return Check("authenticated", True, f"CDMS_AUTH={settings.CDMS_AUTH}{user}")
+    user = f" as {cdms_settings.CDMS_USERNAME}" if cdms_settings.CDMS_AUTH != "none" else ""
+    return Check("authenticated", True, f"CDMS_AUTH={cdms_settings.CDMS_AUTH}{user}")
 
 
 def _entity_set(client, migrator):

@@ -1,0 +1,121 @@
+"""The sync layer's settings: defaults, types and checks of the flat `CDMS_*` settings, in one place.
+
+As DRF owns `api_settings`, this app owns its settings: a project names only what it changes,
+in its settings module or as environment variables of the same names (`settings/base.py`
+copies the `CDMS_*` variables it finds, as text). Code reads `cdms_settings.CDMS_TIMEOUT`,
+never `django.conf.settings.CDMS_TIMEOUT`: each value is looked up on first use, parsed to
+its type and cached; `override_settings` (the `setting_changed` signal) clears the cache.
+
+`check()` runs when the app loads, so a bad value stops start-up (`runserver`, WSGI,
+`manage.py check`) with a message naming the setting instead of the first request
+answering 500. The names are public (deployments set them) and stay as they are.
+"""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+AUTH_KINDS = ("none", "ntlm")
+PREFIX = "CDMS_"
+
+
+def _text(name, value):
+    return str(value).strip()
+
+
+def _url(name, value):
+    text = _text(name, value)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not a URL ({exc}).") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"{name}={text!r} is not an http(s) URL with a host, e.g. https://crm.example.org/Org."
+        )
+    if parts.username or parts.password:
+        # Never repeat the value: it holds a password.
+        raise ImproperlyConfigured(
+            f"{name} carries credentials (user:password@); set CDMS_USERNAME and CDMS_PASSWORD instead."
+        )
+    return text.rstrip("/")
+
+
+def _auth(name, value):
+    text = _text(name, value).lower()
+    if text not in AUTH_KINDS:
+        raise ImproperlyConfigured(f"{name}={text!r} is not one of: {', '.join(AUTH_KINDS)}.")
+    return text
+
+
+def _seconds(name, value):
+    try:
+        parsed = float(value)
+    except (TypeError, ValueError):
+        parsed = -1.0
+    if not parsed > 0:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a positive number of seconds.")
+    return parsed
+
+
+def _count(name, value):
+    text = _text(name, value)
+    if isinstance(value, bool) or not text.isdigit() or int(text) <= 0:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a positive integer.")
+    return int(text)
+
+
+# name: (default, parser). Parsers take text (from the environment) or a typed value.
+DEFAULTS = {
+    "CDMS_BASE_URL": ("http://127.0.0.1:8001", _url),
+    "CDMS_AUTH": ("none", _auth),
+    "CDMS_USERNAME": ("", _text),
+    "CDMS_PASSWORD": ("", _text),
+    "CDMS_TIMEOUT": (30.0, _seconds),
+    "CDMS_SYNC_MAX_ROWS": (5000, _count),
+    "CDMS_WRITE_CONCURRENCY": (8, _count),
+}
+
+
+class CDMSSettings:
+    """The `CDMS_*` settings, parsed: the project's value where it sets one, else the default."""
+
+    def __init__(self):
+        self._cache = {}
+
+    def __getattr__(self, name):
+        if name not in DEFAULTS:
+            raise AttributeError(f"{name} is not a setting of the sync layer (known: {', '.join(DEFAULTS)}).")
+        if name not in self._cache:
+            default, parse = DEFAULTS[name]
+            self._cache[name] = parse(name, getattr(settings, name, default))
+        return self._cache[name]
+
+    def reload(self):
+        """Forget the parsed values; the next access reads the settings again."""
+        self._cache.clear()
+
+    def check(self):
+        """Parse every setting; raise ImproperlyConfigured naming the first bad or unknown one."""
+        unknown = sorted(name for name in dir(settings) if name.startswith(PREFIX) and name not in DEFAULTS)
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{', '.join(unknown)}: not a setting of the sync layer (known: {', '.join(DEFAULTS)})."
+            )
+        for name in DEFAULTS:
+            getattr(self, name)
+        if self.CDMS_AUTH == "ntlm" and not (self.CDMS_USERNAME and self.CDMS_PASSWORD):
+            raise ImproperlyConfigured("CDMS_AUTH=ntlm needs CDMS_USERNAME (DOMAIN\\user) and CDMS_PASSWORD.")
+
+
+cdms_settings = CDMSSettings()
+
+
+@receiver(setting_changed)
+def _reload(*, setting, **kwargs):
+    if setting in DEFAULTS:
+        cdms_settings.reload()
