@@ -18,7 +18,7 @@ from django.dispatch import receiver
 from cdms_api.auth import make_auth
 from cdms_api.client import CDMSClient
 
-from .conf import cdms_settings as settings
+from .conf import cdms_settings
 
 CONNECT_TIMEOUT_CAP = 5.0
 SETTINGS = ("CDMS_BASE_URL", "CDMS_AUTH", "CDMS_USERNAME", "CDMS_PASSWORD", "CDMS_TIMEOUT")
@@ -30,9 +30,9 @@ _generation = next(_generations)
 
 def build_client():
     """Return a new CDMSClient configured from the current settings."""
-    timeout = float(settings.CDMS_TIMEOUT)
-    auth = make_auth(settings.CDMS_AUTH, settings.CDMS_USERNAME, settings.CDMS_PASSWORD)
-    return CDMSClient(settings.CDMS_BASE_URL, auth=auth, timeout=(min(timeout, CONNECT_TIMEOUT_CAP), timeout))
+    timeout = float(cdms_settings.CDMS_TIMEOUT)
+    auth = make_auth(cdms_settings.CDMS_AUTH, cdms_settings.CDMS_USERNAME, cdms_settings.CDMS_PASSWORD)
+    return CDMSClient(cdms_settings.CDMS_BASE_URL, auth=auth, timeout=(min(timeout, CONNECT_TIMEOUT_CAP), timeout))
 
 
 def get_client():
