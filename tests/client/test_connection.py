@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from requests_ntlm import HttpNtlmAuth
 
@@ -65,5 +66,5 @@ def test_unrelated_settings_keep_the_client():
 
 
 def test_unknown_auth_kind_is_an_error():
-    with override_settings(CDMS_AUTH="kerberos"), pytest.raises(ValueError, match="kerberos"):
+    with override_settings(CDMS_AUTH="kerberos"), pytest.raises(ImproperlyConfigured, match="CDMS_AUTH"):
         get_client()
