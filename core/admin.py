@@ -3,18 +3,16 @@
 django-reversion shows an old version by reverting the object inside a transaction,
 rendering the change form, and rolling back. With a CRM-synced model that revert would be
 a real CRM write (and the form's read a CRM read), so `CRMVersionAdmin` runs those GET
-views inside `skip_cdms()`: only the local database sees the revert, and it is rolled back.
-Reverting for real (POST) writes through the CRM as any save does.
-
-While the CRM is live `skip_cdms` comes from `migrator`; when it is retired, replace it
-with `contextlib.nullcontext`.
+views inside `local_only()`: only the local database sees the revert, and it is rolled back.
+Reverting for real (POST) writes through the CRM as any save does. After retirement
+`local_only()` does nothing and this is plain `VersionAdmin` behaviour.
 """
 
 from contextlib import nullcontext
 
 from reversion.admin import VersionAdmin
 
-from migrator.context import skip_cdms
+from .managers import local_only
 
 
 class CRMVersionAdmin(VersionAdmin):
@@ -35,4 +33,4 @@ class CRMVersionAdmin(VersionAdmin):
 
 
 def _local_if_viewing(request):
-    return skip_cdms() if request.method in ("GET", "HEAD") else nullcontext()
+    return local_only() if request.method in ("GET", "HEAD") else nullcontext()

@@ -1,13 +1,20 @@
 """Base models that outlive the legacy CRM.
 
-`CRMBaseModel` is the only thing domain models inherit for CRM sync. While the CRM
-is live it is a `CDMSModel`; when the CRM is retired it becomes a `TimeStampedModel`
-and nothing else in the domain apps changes.
+`CRMBaseModel` is the only thing domain models inherit for CRM sync. While the CRM is live
+it is a `CDMSModel` (saves and deletes go through the CRM); when the CRM is retired it
+becomes a `TimeStampedModel` that keeps `cdms_pk`, the record's key in the old CRM, as a
+plain column (docs/retiring-cdms.md). Nothing else in the domain apps changes.
+
+Every save of a CRM model records a revision, in both worlds: inside a request or the admin
+it joins theirs; anywhere else (a shell, a script, a task) `save()` opens its own. The sync
+layer adds its version only once the CRM accepted the write, inside this revision, so a
+synced save still records exactly one revision.
 """
 
 from django.db import models
+from reversion import revisions as reversion
 
-from migrator.models import CDMSModel
+from migrator.models import CDMSModel  # the seam (docs/retiring-cdms.md)
 
 
 class TimeStampedModel(models.Model):
@@ -23,5 +30,14 @@ class TimeStampedModel(models.Model):
 class CRMBaseModel(CDMSModel):
     """Base of every model that is mirrored in the legacy CRM."""
 
+    cdms_pk = models.CharField(max_length=36, unique=True, null=True, blank=True, editable=False)
+
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        """Save, in a revision of its own unless a revision block is already open."""
+        if reversion.is_active():
+            return super().save(*args, **kwargs)
+        with reversion.create_revision(using=kwargs.get("using")):
+            return super().save(*args, **kwargs)

@@ -109,7 +109,10 @@ def test_bulk_versions_are_ordinary_reversion_versions(db):
 
     from migrator.revisions import record_versions
 
-    orgs = [Organisation.objects.skip_cdms().create(name=f"Firm {i}", cdms_pk=str(uuid.uuid4())) for i in range(3)]
+    # Inserted without save(), which would record a revision of its own.
+    orgs = Organisation.objects.skip_cdms().bulk_create(
+        [Organisation(name=f"Firm {i}", cdms_pk=str(uuid.uuid4())) for i in range(3)]
+    )
     record_versions(Organisation, orgs, comment="CDMS refresh")
     for org in orgs:
         (version,) = Version.objects.get_for_object(org)
