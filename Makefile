@@ -23,8 +23,11 @@ $(STAMP): requirements/base.txt requirements/test.txt
 	@touch $(STAMP)
 
 # make run: the emulator (seeded with demo data) and the API server; Ctrl-C stops both.
+# Every process it starts writes its metrics under .run/prometheus, and /metrics adds them up.
+run: export PROMETHEUS_MULTIPROC_DIR = $(CURDIR)/.run/prometheus
 run: $(STAMP)
 	@mkdir -p .run
+	@rm -rf .run/prometheus && mkdir -p .run/prometheus
 	$(BIN)/python manage.py migrate --noinput
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/python -m cdms_api.emulator --host 127.0.0.1 --port $(EMULATOR_PORT) \

@@ -4,6 +4,9 @@
 thread, while the block runs. Blocks nest: each active counter sees every request. The client
 calls `record()` once per HTTP attempt (a retry is a second request), so tests and the sync
 layer can assert exactly how many round trips an operation cost.
+
+Observers (`add_observer`) see every record too, for as long as the process runs: the sync
+layer installs one that turns requests into metrics and log lines.
 """
 
 import threading
@@ -36,13 +39,31 @@ class RequestCounter:
 
 _lock = threading.Lock()
 _active = []
+_observers = []
 
 
 def record(entry):
-    """Add one request record to every active counter."""
+    """Add one request record to every active counter and pass it to every observer."""
     with _lock:
         for counter in _active:
             counter.requests.append(entry)
+        observers = list(_observers)
+    for observer in observers:
+        observer(entry)
+
+
+def add_observer(callback):
+    """Call `callback(record)` for every request from now on (once, however often added)."""
+    with _lock:
+        if callback not in _observers:
+            _observers.append(callback)
+
+
+def remove_observer(callback):
+    """Stop calling `callback`."""
+    with _lock:
+        if callback in _observers:
+            _observers.remove(callback)
 
 
 @contextmanager

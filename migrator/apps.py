@@ -7,6 +7,12 @@ from django.utils.module_loading import autodiscover_modules
 class MigratorConfig(AppConfig):
     name = "migrator"
     verbose_name = "CDMS sync"
+    # Picked up by the operations endpoints (core.ops), which never import the sync layer.
+    readiness_checks = {
+        "crm": "migrator.readiness.crm_answers",
+        "watermarks": "migrator.readiness.watermarks_fresh",
+    }
+    metrics_collectors = ("migrator.metrics.WatermarkCollector",)
 
     def ready(self):
         from .conf import cdms_settings
@@ -17,3 +23,6 @@ class MigratorConfig(AppConfig):
         from .failures import register_answers
 
         register_answers()
+        from .observers import install
+
+        install()

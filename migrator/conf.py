@@ -78,6 +78,7 @@ DEFAULTS = {
     "CDMS_TIMEOUT": (30.0, _seconds),
     "CDMS_SYNC_MAX_ROWS": (5000, _count),
     "CDMS_WRITE_CONCURRENCY": (8, _count),
+    "CDMS_READY_MAX_WATERMARK_AGE": (300.0, _seconds),
 }
 
 

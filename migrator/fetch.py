@@ -5,6 +5,7 @@ IIS front end accepts; a long `or` (an `in` list) is split into several requests
 results are united, which is sound because each part is still a superset of its share.
 """
 
+import contextvars
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -74,11 +75,12 @@ def prefetched(make_pages):
     worker = getattr(_prefetchers, "worker", None)
     if worker is None:
         worker = _prefetchers.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdms-prefetch")
-    pages_iter = worker.submit(lambda: iter(make_pages())).result()
-    pending = worker.submit(next, pages_iter, None)
+    context = contextvars.copy_context()  # the caller's request id goes with the requests
+    pages_iter = worker.submit(context.run, lambda: iter(make_pages())).result()
+    pending = worker.submit(context.run, next, pages_iter, None)
     while True:
         page = pending.result()
         if page is None:
             return
-        pending = worker.submit(next, pages_iter, None)
+        pending = worker.submit(context.run, next, pages_iter, None)
         yield page

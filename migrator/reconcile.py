@@ -13,6 +13,7 @@ from django.db import transaction
 from . import fetch
 from .cdms_migrator import SYSTEM_FIELDS, get_migrator
 from .exceptions import ObjectsNotInSyncError
+from .metrics import reconciled
 from .revisions import REFRESH_COMMENT, record_versions
 from .upsert import upsert
 
@@ -36,6 +37,7 @@ def reconcile_page(model, records, comment=REFRESH_COMMENT):
     if stale:
         _resolve_foreign_keys(model, migrator, stale)
         _write(model, migrator, stale, comment)
+    reconciled(model, states, existing)
     newer = [key for key, state in states.items() if state == LOCAL_NEWER]
     if newer:
         raise ObjectsNotInSyncError(model, newer)

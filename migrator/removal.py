@@ -10,6 +10,7 @@ local rows of those children go too; a child that exists only locally (saved wit
 import logging
 
 from .cdms_migrator import registered_migrators
+from .metrics import rows_synced
 
 log = logging.getLogger("migrator.removal")
 
@@ -25,6 +26,7 @@ def remove_gone(model, keys, using="default"):
         return 0
     removed = _remove_children(model, pks, using)
     count, _ = model._base_manager.db_manager(using).filter(pk__in=pks).delete()
+    rows_synced(model, removed=count)
     log.info("%s: %d rows were deleted in the CRM; removed them locally.", model.__name__, count)
     return removed + count
 

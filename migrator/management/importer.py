@@ -24,6 +24,7 @@ from cdms_api.odata import parse_date
 from migrator.cdms_migrator import get_migrator
 from migrator.connection import get_client
 from migrator.exceptions import ObjectsNotInSyncError
+from migrator.metrics import sync_source
 from migrator.models import ImportCursor
 from migrator.reconcile import reconcile_page
 
@@ -68,6 +69,7 @@ class EntityImport:
         self.workers = max(1, workers)
         self.show_progress = show_progress
 
+    @sync_source("import")
     def run(self):
         """Import (or resume importing) the entity; returns an ImportResult."""
         started = time.monotonic()
