@@ -98,3 +98,11 @@ class Watermark(models.Model):
 
     def __str__(self):
         return f"{self.entity}: changes until {self.changes_until}, deletions until {self.deletions_until}"
+
+
+class SyncStatus(Watermark):
+    """The admin's "CRM sync" page: watermarks, follower and sweep state, and rows in conflict."""
+
+    class Meta:
+        proxy = True
+        verbose_name = verbose_name_plural = "CRM sync"
