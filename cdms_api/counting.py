@@ -6,9 +6,11 @@ calls `record()` once per HTTP attempt (a retry is a second request), so tests a
 layer can assert exactly how many round trips an operation cost.
 
 Observers (`add_observer`) see every record too, for as long as the process runs: the sync
-layer installs one that turns requests into metrics and log lines.
+layer installs one that turns requests into metrics and log lines. An observer that raises is
+logged and skipped, never turned into a failure of the request it observed.
 """
 
+import logging
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ class RequestCounter:
         return len(self.requests)
 
 
+log = logging.getLogger("cdms_api.counting")
 _lock = threading.Lock()
 _active = []
 _observers = []
@@ -49,7 +52,10 @@ def record(entry):
             counter.requests.append(entry)
         observers = list(_observers)
     for observer in observers:
-        observer(entry)
+        try:
+            observer(entry)
+        except Exception:  # a broken metric or log line must not fail the CRM request
+            log.exception("observer %r failed on a CRM request record", observer)
 
 
 def add_observer(callback):
