@@ -2,8 +2,9 @@
 
 Per entity it shows the follower's watermarks and their age, the last follower round and key
 sweep with their errors, and every row newer locally than in the CRM, each with two buttons:
-"Keep the CRM's version" and "Push the local version" (see `conflicts`). Looking at the page
-compares every key with the CRM, so it costs one CRM request per 50 records of each entity.
+"Keep the CRM's version" and "Push the local version" (see `conflicts`). Finding conflicts
+compares every key with the CRM, one CRM request per 50 records: the page does it by itself for
+an entity of up to `AUTO_COMPARE_ROWS` local rows, and for a larger one when asked (a button).
 """
 
 import re
@@ -20,6 +21,8 @@ from . import conflicts
 from .cdms_migrator import registered_migrators
 from .models import SyncStatus, Watermark
 
+# 100 CRM requests: a page that answers in a few seconds. Past that a person asks for the scan.
+AUTO_COMPARE_ROWS = 5000
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -43,7 +46,10 @@ class SyncStatusAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "CRM sync",
             "opts": self.model._meta,
-            "entities": [_entity(migrator, timezone.now()) for migrator in _migrators()],
+            "entities": [
+                _entity(migrator, timezone.now(), request.GET.get("compare") == migrator.service)
+                for migrator in _migrators()
+            ],
             "actions": {"keep": conflicts.KEEP_CRM, "push": conflicts.PUSH_LOCAL},
         }
         return TemplateResponse(request, "admin/migrator/sync_status.html", context)
@@ -69,13 +75,17 @@ def _migrators():
     return sorted(registered_migrators(), key=lambda m: m.service)
 
 
-def _entity(migrator, now):
+def _entity(migrator, now, asked):
     watermark = Watermark.objects.filter(entity=migrator.service).first()
+    rows = migrator.model_class._base_manager.count()
     entity = {"name": migrator.service, "watermark": watermark, "ages": {}, "conflicts": [], "error": None}
+    entity.update(rows=rows, requests=rows // 50 + 1, compared=asked or rows <= AUTO_COMPARE_ROWS)
     if watermark:
         for name in ("changes_until", "deletions_until", "last_follow_at", "last_sweep_at"):
             moment = getattr(watermark, name)
             entity["ages"][name] = None if moment is None else int((now - moment).total_seconds())
+    if not entity["compared"]:
+        return entity
     try:
         entity["conflicts"] = conflicts.find(migrator)
     except CDMSError as exc:

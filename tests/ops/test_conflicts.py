@@ -161,6 +161,20 @@ def test_a_person_without_change_permission_may_look_but_not_resolve(client, con
     assert Organisation.objects.skip_cdms().get(cdms_pk=conflicted["beta"]).name == "Beta Local"
 
 
+def test_a_large_entity_is_compared_only_when_asked(client, conflicted, person, monkeypatch):
+    monkeypatch.setattr("migrator.admin.AUTO_COMPARE_ROWS", 2)  # Account has 3 rows, Contact 1
+    client.force_login(person)
+    with count_requests() as counter:
+        page = client.get(PAGE).content.decode()
+    assert counter.count == 2  # Contact's keys, then its one conflicting record
+    assert "3 local rows: finding conflicts costs about 1 CRM request." in page
+    assert conflicted["alpha"] not in page and f'data-key="{conflicted["contact"]}"' in page
+    with count_requests() as counter:
+        page = client.get(PAGE, {"compare": "Account"}).content.decode()
+    assert counter.count == 4
+    assert f'data-key="{conflicted["alpha"]}"' in page
+
+
 def test_the_page_says_when_the_crm_cannot_be_asked(client, cdms, person):
     cdms.faults.add(status=503, count=20)
     client.force_login(person)
