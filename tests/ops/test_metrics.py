@@ -1,17 +1,22 @@
 """/metrics: values after known operations, multiprocess aggregation, and who may read it."""
 
 import datetime as dt
+import io
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from cdms_api.counting import count_requests
+from cdms_api.exceptions import CDMSConnectionError
 from migrator import metrics as sync_metrics
+from migrator.connection import get_client
 from migrator.exceptions import ObjectsNotInSyncError
 from migrator.models import Watermark
 from migrator.removal import remove_gone
@@ -180,3 +185,30 @@ def test_a_staff_session_may_read_the_metrics(client, staff):
     response = client.get("/metrics")
     assert response.status_code == 200
     assert b"# TYPE cdms_requests_total counter" in response.content
+
+
+def test_an_import_counts_its_rows_under_the_import_source(cdms, metrics):
+    for name in ("Alpha", "Beta", "Gamma"):
+        seed_account(cdms, name)
+    call_command("cdms_import", "--entity", "Account", "--no-progress", stdout=io.StringIO())
+    assert metrics.delta("cdms_rows_total", entity="Account", source="import", change="created") == 3
+    assert metrics.delta("cdms_rows_total", entity="Account", source="read", change="created") == 0
+
+
+def test_a_crm_that_does_not_answer_is_counted_as_no_answer(db, settings, metrics):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        settings.CDMS_BASE_URL = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with pytest.raises(CDMSConnectionError):
+        get_client().request("GET", "AccountSet", idempotent=False)
+    assert metrics.delta("cdms_requests_total", method="GET", entity="Account", outcome="no_answer") == 1
+
+
+def test_latency_falls_in_the_bucket_of_the_crms_delay(cdms, metrics):
+    cdms.latency_ms = 60
+    list(Organisation.objects.all())
+    bucket = lambda le: metrics.delta(  # noqa: E731
+        "cdms_request_duration_seconds_bucket", method="GET", entity="Account", le=le
+    )
+    assert (bucket("0.05"), bucket("0.1"), bucket("+Inf")) == (0, 1, 1)
+    assert metrics.delta("cdms_request_duration_seconds_sum", method="GET", entity="Account") >= 0.06
