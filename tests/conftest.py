@@ -1,13 +1,23 @@
-"""Shared fixtures: one CRM 2011 emulator per test session, reset for each test that uses `crm`."""
+"""Shared fixtures: API users, and one CRM 2011 emulator per test session, reset for each test that uses `crm`.
+
+Nothing here imports the sync layer at module level, so the domain tests (tests/domain/)
+still load once the CRM is retired and `cdms_api` is deleted.
+"""
 
 import pytest
 
-from cdms_api.emulator import Emulator
+from tests.domain.users import make_user, token_client
+
+ALL_PERMS = [
+    f"{verb}_{model}" for verb in ("view", "add", "change", "delete") for model in ("organisation", "contact")
+]
 
 
 @pytest.fixture(scope="session")
 def emulator():
     """A started in-process CRM 2011 emulator (one per test session)."""
+    from cdms_api.emulator import Emulator
+
     emu = Emulator().start()
     yield emu
     emu.stop()
@@ -28,3 +38,15 @@ def cdms(crm, settings, db):
     settings.CDMS_BASE_URL = crm.base_url
     settings.CDMS_TIMEOUT = 2.0
     return crm
+
+
+@pytest.fixture
+def editor(db):
+    """A user who may view, add, change and delete organisations and contacts."""
+    return make_user("editor", *ALL_PERMS)
+
+
+@pytest.fixture
+def api(editor):
+    """An API client signed in (by token) as `editor`."""
+    return token_client(editor)

@@ -3,16 +3,16 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.crm_records import seed_account
+from organisation.models import Organisation
 
-from .seeding import make_user, token_client
+from .users import make_user, token_client
 
 ORGS = "/api/v1/organisations/"
 
 
 @pytest.fixture
-def acme(cdms):
-    return seed_account(cdms, "Acme")
+def acme(world):
+    return world.add(Organisation, name="Acme")
 
 
 @pytest.fixture
@@ -34,14 +34,14 @@ def calls(org_id):
     ]
 
 
-def test_anonymous_is_refused_everywhere(org_id, acme, cdms):
+def test_anonymous_is_refused_everywhere(org_id, acme, world):
     client = APIClient()
     for method, url, body in calls(org_id):
         response = getattr(client, method)(url, body, format="json")
         assert response.status_code == 401, (method, url)
     assert client.get("/api/v1/contacts/").status_code == 401
-    assert cdms.store.get("Account", acme)["Name"] == "Acme"
-    assert cdms.store.count("Account") == 1
+    assert world.get(Organisation, acme)["name"] == "Acme"
+    assert world.count(Organisation) == 1
 
 
 def test_user_without_permissions_is_refused_everywhere(org_id):
@@ -52,13 +52,13 @@ def test_user_without_permissions_is_refused_everywhere(org_id):
     assert client.get("/api/v1/contacts/").status_code == 403
 
 
-def test_view_permission_allows_reads_only(org_id, acme, cdms):
+def test_view_permission_allows_reads_only(org_id, acme, world):
     client = token_client(make_user("reader", "view_organisation"))
     expected = {"get": 200, "post": 403, "put": 403, "patch": 403, "delete": 403}
     for method, url, body in calls(org_id):
         assert getattr(client, method)(url, body, format="json").status_code == expected[method], (method, url)
     assert client.get("/api/v1/contacts/").status_code == 403
-    assert cdms.store.get("Account", acme)["Name"] == "Acme"
+    assert world.get(Organisation, acme)["name"] == "Acme"
 
 
 @pytest.mark.parametrize(

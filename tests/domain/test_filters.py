@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from tests.crm_records import seed_account, seed_contact, wire_date
+from contact.models import Contact
+from organisation.models import Organisation
 
 ORGS = "/api/v1/organisations/"
 
@@ -15,17 +16,17 @@ def names(response):
 
 
 @pytest.fixture
-def three(cdms):
-    seed_account(
-        cdms, "Acme", Address1_City="Leeds", NumberOfEmployees=10,
-        optevia_LastVerified=wire_date(dt.datetime(2015, 3, 1, tzinfo=dt.UTC)),
+def three(world):
+    world.add(
+        Organisation, name="Acme", city="Leeds", number_of_employees=10,
+        last_verified=dt.datetime(2015, 3, 1, tzinfo=dt.UTC),
     )  # fmt: skip
-    seed_account(cdms, "Acme Tools", Address1_City="York", NumberOfEmployees=250)
-    seed_account(
-        cdms, "Bolt", Address1_City="Leeds", NumberOfEmployees=None,
-        optevia_LastVerified=wire_date(dt.datetime(2016, 3, 1, tzinfo=dt.UTC)),
+    world.add(Organisation, name="Acme Tools", city="York", number_of_employees=250)
+    world.add(
+        Organisation, name="Bolt", city="Leeds", number_of_employees=None,
+        last_verified=dt.datetime(2016, 3, 1, tzinfo=dt.UTC),
     )  # fmt: skip
-    return cdms
+    return world
 
 
 @pytest.mark.parametrize(
@@ -64,11 +65,11 @@ def test_bad_filter_value_is_a_400_naming_the_parameter(three, api):
     assert "number_of_employees__gte" in response.json()
 
 
-def test_contacts_filter_by_organisation_and_name(cdms, api):
-    acme, bolt = seed_account(cdms, "Acme"), seed_account(cdms, "Bolt")
-    seed_contact(cdms, "Ann", "Lee", account=acme)
-    seed_contact(cdms, "Bob", "Lee", account=bolt)
-    seed_contact(cdms, "Cy", "Day")
+def test_contacts_filter_by_organisation_and_name(world, api):
+    acme, bolt = world.add(Organisation, name="Acme"), world.add(Organisation, name="Bolt")
+    world.add(Contact, first_name="Ann", last_name="Lee", organisation=acme)
+    world.add(Contact, first_name="Bob", last_name="Lee", organisation=bolt)
+    world.add(Contact, first_name="Cy", last_name="Day")
     org_ids = {row["name"]: row["id"] for row in api.get(ORGS).json()["results"]}
     by_org = api.get(f"/api/v1/contacts/?organisation={org_ids['Acme']}").json()["results"]
     assert [row["first_name"] for row in by_org] == ["Ann"]

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from .seeding import make_user
+from .users import make_user
 
 
 def test_schema_generation_has_no_warnings(tmp_path):
