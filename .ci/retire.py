@@ -1,0 +1,230 @@
+"""Rehearse retiring the CRM on a temporary copy of the tree, exactly as docs/retiring-cdms.md says.
+
+`make retire-check` runs it (and `.ci/run` runs that). On a copy of the tracked files:
+
+1. while the CRM is live, migrate a database and fill it with records and their versions
+   (the "old" database), then drop the sync layer's tables (`migrate migrator zero`);
+2. apply the recipe mechanically: the seam edits in core (`EDITS`), the CRM block of the
+   settings (`CRM_BLOCK`), the deletions (`deleted_paths`); each edit must match exactly once;
+3. `manage.py check`; `makemigrations` (it must write the domain apps' migrations, and
+   `makemigrations --check` must then find nothing missing); `ruff check`;
+4. migrate a fresh database, and the old one: every record, key and version is still there
+   and an old version still reverts;
+5. run the domain tests (tests/domain) in the copy.
+
+Any failing step ends the run with status 1 and says which step. Prints each step's time.
+The copy lives in a temporary directory that is removed afterwards (`--keep` keeps it).
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (file, text before, text after): the seams in core. Each `before` must occur exactly once.
+EDITS = [
+    ("core/models.py", "\nfrom migrator.models import CDMSModel  # the seam (docs/retiring-cdms.md)\n", ""),
+    ("core/models.py", "class CRMBaseModel(CDMSModel):", "class CRMBaseModel(TimeStampedModel):"),
+    (
+        "core/managers.py",
+        "# The seam: retiring the CRM replaces these two imports (docs/retiring-cdms.md).\n"
+        "from migrator.context import skip_cdms as local_only\n"
+        "from migrator.managers import CDMSManager as BaseManager\n",
+        "# The CRM is retired: nothing to keep out of a block, and a plain manager.\n"
+        "from contextlib import nullcontext as local_only\n\n"
+        "from django.db.models import Manager as BaseManager\n",
+    ),
+]
+# The CRM block of the settings: deleted from its first line to its last, both included.
+CRM_BLOCK = ("settings/base.py", "# --- CRM block:", "# --- end of the CRM block ---\n")
+# Deleted whole: the sync layer, its client and emulator, benches, and this rehearsal.
+DELETED = ["migrator", "cdms_api", "bench", ".ci/retire.py"]
+# Of tests/, only the world-independent domain tests and the shared conftest stay.
+KEPT_TESTS = ["tests/__init__.py", "tests/conftest.py", "tests/domain"]
+DOMAIN_TESTS = "tests/domain"
+
+FILL_OLD_DATABASE = """
+import uuid
+from contact.models import Contact
+from core.managers import local_only
+from organisation.models import Organisation
+with local_only():
+    for i in range(20):
+        org = Organisation.objects.create(name=f"Firm {i}", city="Leeds", cdms_pk=str(uuid.uuid4()))
+        org.city = "York"
+        org.save()
+        Contact.objects.create(first_name="Ann", last_name=f"Lee {i}", organisation=org, cdms_pk=str(uuid.uuid4()))
+"""
+
+CHECK_OLD_DATABASE = """
+from django.db import connection
+from reversion.models import Version
+from contact.models import Contact
+from organisation.models import Organisation
+orgs = list(Organisation.objects.order_by("pk"))
+assert len(orgs) == 20 and Contact.objects.count() == 20, "records lost"
+assert all(org.cdms_pk and org.city == "York" for org in orgs), "values lost"
+assert all(c.organisation_id for c in Contact.objects.all()), "links lost"
+versions = Version.objects.get_for_object(orgs[0])
+assert [v.field_dict["city"] for v in versions] == ["York", "Leeds"], "versions lost"
+versions.last().revision.revert()
+assert Organisation.objects.get(pk=orgs[0].pk).city == "Leeds", "an old version does not revert"
+assert not [t for t in connection.introspection.table_names() if t.startswith("migrator_")], "sync tables left"
+print(f"old database: {len(orgs)} organisations, 20 contacts, {Version.objects.count()} versions kept")
+"""
+
+
+class StepFailed(Exception):
+    """A step of the rehearsal failed."""
+
+
+def copy_tree(target):
+    """Copy the tracked files (as they are in the working tree) into `target`."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    for raw in filter(None, listed):
+        name = raw.decode()
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+
+
+def apply_edits(tree):
+    """Apply the seam edits and delete the settings' CRM block; return how many edits were made."""
+    for name, before, after in EDITS:
+        path = tree / name
+        text = path.read_text()
+        if text.count(before) != 1:
+            raise StepFailed(f"{name}: expected exactly one {before.strip()!r}, found {text.count(before)}")
+        path.write_text(text.replace(before, after))
+    name, first, last = CRM_BLOCK
+    path = tree / name
+    text = path.read_text()
+    start, end = text.find(first), text.find(last)
+    if start < 0 or end < start or text.count(first) != 1:
+        raise StepFailed(f"{name}: no single block from {first!r} to {last.strip()!r}")
+    path.write_text(text[:start].rstrip("\n") + "\n" + text[end + len(last) :])
+    return len(EDITS) + 1
+
+
+def deleted_paths(tree):
+    """The paths the recipe deletes, relative to `tree`."""
+    paths = [tree / name for name in DELETED]
+    paths += [path for path in sorted(tree.glob("*/cdms_migrator.py")) if path.parent.name not in DELETED]
+    kept = {tree / name for name in KEPT_TESTS}
+    paths += [path for path in sorted((tree / "tests").iterdir()) if path not in kept]
+    return [path for path in paths if path.exists()]
+
+
+def delete(tree):
+    """Delete what the recipe deletes; return the number of paths deleted."""
+    paths = deleted_paths(tree)
+    for path in paths:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return len(paths)
+
+
+def run(tree, *args, database=None, env=None):
+    """Run a command in the copy; raise StepFailed with its output when it fails."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("CDMS_", "DATABASE_URL", "DJANGO_"))}
+    environ.update(DJANGO_SETTINGS_MODULE="settings.test", PYTHONDONTWRITEBYTECODE="1", **(env or {}))
+    if database is not None:
+        environ["DATABASE_URL"] = f"sqlite:///{database}"
+    result = subprocess.run(args, cwd=tree, env=environ, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise StepFailed(f"`{' '.join(map(str, args))}` failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def manage(tree, *args, **kwargs):
+    """Run manage.py in the copy."""
+    return run(tree, sys.executable, "manage.py", *args, **kwargs)
+
+
+def rehearse(tree):
+    """Yield (step, outcome) while running every step on the copy in `tree`."""
+    old_db, fresh_db = tree / ".old.sqlite3", tree / ".fresh.sqlite3"
+    manage(tree, "migrate", "--noinput", database=old_db)
+    manage(tree, "shell", "-c", FILL_OLD_DATABASE, database=old_db)
+    manage(tree, "migrate", "migrator", "zero", "--noinput", database=old_db)
+    yield "an old database: migrated, filled with records and versions, sync tables dropped", ""
+    edits = apply_edits(tree)
+    yield "the recipe: edits", f"{edits} edits ({len(EDITS)} in core's seams, 1 block of settings)"
+    deleted = delete(tree)
+    yield "the recipe: deletions", f"{deleted} paths deleted"
+    manage(tree, "check", "--fail-level", "WARNING", database=fresh_db)
+    yield "manage.py check", "no issues"
+    written = manage(tree, "makemigrations", "--noinput", database=fresh_db)
+    if "organisation" not in written or "contact" not in written:
+        raise StepFailed(f"makemigrations wrote no migrations for the domain apps:\n{written}")
+    manage(tree, "makemigrations", "--check", "--dry-run", database=fresh_db)
+    new = sorted(
+        str(path.relative_to(tree)) for path in tree.glob("*/migrations/0*.py") if "cdms_version" in path.name
+    )
+    yield "makemigrations", ", ".join(new) or written.strip()
+    run(tree, str(Path(sys.executable).parent / "ruff"), "check", "--quiet", ".")
+    yield "ruff check", "clean"
+    manage(tree, "migrate", "--noinput", database=fresh_db)
+    yield "migrate a fresh database", "done"
+    manage(tree, "migrate", "--noinput", database=old_db)
+    checked = manage(tree, "shell", "-c", CHECK_OLD_DATABASE, database=old_db)
+    yield "migrate the old database", checked.strip().splitlines()[-1]
+    env = {"DATABASE_URL": os.environ["DATABASE_URL"]} if os.environ.get("DATABASE_URL") else None
+    database = None if env else tree / ".test-db.sqlite3"
+    output = run(
+        tree,
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        DOMAIN_TESTS,
+        database=database,
+        env=env,
+    )
+    yield "domain tests", output.strip().splitlines()[-1]
+
+
+def main():
+    """Rehearse the retirement; exit 1 when a step fails."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the retired copy and print where it is")
+    options = parser.parse_args()
+    started = time.monotonic()
+    tree = Path(tempfile.mkdtemp(prefix="datahub-retired-"))
+    status = 0
+    try:
+        copy_tree(tree)
+        print(f"Rehearsing the retirement of the CRM on a copy of the tree in {tree}")
+        last = time.monotonic()
+        for step, outcome in rehearse(tree):
+            now = time.monotonic()
+            print(f"  ok  {now - last:5.1f}s  {step}" + (f": {outcome}" if outcome else ""))
+            last = now
+    except StepFailed as exc:
+        print(f"  FAILED: {exc}", file=sys.stderr)
+        status = 1
+    finally:
+        if options.keep:
+            print(f"Kept the copy in {tree}")
+        else:
+            shutil.rmtree(tree, ignore_errors=True)
+    verdict = "passed" if status == 0 else "FAILED"
+    print(f"Retirement rehearsal {verdict} in {time.monotonic() - started:.1f}s.")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
