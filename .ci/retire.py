@@ -169,9 +169,7 @@ def rehearse(tree):
     if "organisation" not in written or "contact" not in written:
         raise StepFailed(f"makemigrations wrote no migrations for the domain apps:\n{written}")
     manage(tree, "makemigrations", "--check", "--dry-run", database=fresh_db)
-    new = sorted(
-        str(path.relative_to(tree)) for path in tree.glob("*/migrations/0*.py") if "cdms_version" in path.name
-    )
+    new = [line.strip() for line in written.splitlines() if "/migrations/" in line]
     yield "makemigrations", ", ".join(new) or written.strip()
     run(tree, str(Path(sys.executable).parent / "ruff"), "check", "--quiet", ".")
     yield "ruff check", "clean"
