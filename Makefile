@@ -12,7 +12,7 @@ DEMO_ROWS ?= 200
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint install browser clean
+.PHONY: run test lint install browser clean retire-check
 
 install: $(STAMP)
 
@@ -22,24 +22,33 @@ $(STAMP): requirements/base.txt requirements/test.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/test.txt
 	@touch $(STAMP)
 
-# make run: the emulator (seeded with demo data) and the API server; Ctrl-C stops both.
+# make run: the CRM emulator (seeded with demo data) and the API server; Ctrl-C stops them all.
 # Every process it starts writes its metrics under .run/prometheus, and /metrics adds them up.
+# Each background process appends its pid to `pids`; to add one, start it the same way. The
+# trap clears itself before killing those pids: the old `kill 0` trap signalled its own shell
+# and re-entered itself until dash crashed. Once the CRM is retired (no cdms_api/), the CRM
+# processes are not started and the server runs alone.
 run: export PROMETHEUS_MULTIPROC_DIR = $(CURDIR)/.run/prometheus
 run: $(STAMP)
 	@mkdir -p .run
 	@rm -rf .run/prometheus && mkdir -p .run/prometheus
 	$(BIN)/python manage.py migrate --noinput
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/python -m cdms_api.emulator --host 127.0.0.1 --port $(EMULATOR_PORT) \
-	    --data .run/emulator.sqlite3 --seed-demo $(DEMO_ROWS) & \
-	CDMS_BASE_URL=http://127.0.0.1:$(EMULATOR_PORT) $(BIN)/python manage.py runserver --noreload 127.0.0.1:$(API_PORT) & \
-	for port in $(EMULATOR_PORT) $(API_PORT); do \
+	@pids=""; ports="$(API_PORT)"; \
+	trap 'trap - INT TERM EXIT; kill $$pids 2>/dev/null; wait; echo "Stopped."; exit 0' INT TERM EXIT; \
+	if [ -d cdms_api ]; then \
+	  export CDMS_BASE_URL=http://127.0.0.1:$(EMULATOR_PORT); ports="$(EMULATOR_PORT) $$ports"; \
+	  $(BIN)/python -m cdms_api.emulator --host 127.0.0.1 --port $(EMULATOR_PORT) \
+	      --data .run/emulator.sqlite3 --seed-demo $(DEMO_ROWS) & pids="$$pids $$!"; \
+	fi; \
+	$(BIN)/python manage.py runserver --noreload 127.0.0.1:$(API_PORT) & pids="$$pids $$!"; \
+	for port in $$ports; do \
 	  n=0; until $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $$port), 1)" 2>/dev/null \
 	    || [ $$n -ge 100 ]; do n=$$((n+1)); sleep 0.3; done; \
 	done; \
 	echo; $(BIN)/python manage.py create_demo_user --password demo --base-url http://127.0.0.1:$(API_PORT); \
-	echo "  CRM emulator: http://127.0.0.1:$(EMULATOR_PORT)/XRMServices/2011/OrganizationData.svc"; \
-	echo "Press Ctrl-C to stop both servers."; echo; \
+	if [ -d cdms_api ]; then \
+	  echo "  CRM emulator: http://127.0.0.1:$(EMULATOR_PORT)/XRMServices/2011/OrganizationData.svc"; fi; \
+	echo "Press Ctrl-C to stop."; echo; \
 	wait
 
 # The end-to-end test drives the distribution's headless Chromium; install it once if missing.
@@ -62,6 +71,11 @@ test: $(STAMP) browser
 	else ran="$$ran; PostgreSQL not reachable at 127.0.0.1:5432, not run"; fi; \
 	echo "=== backends: $$ran ==="; \
 	exit $$status
+
+# Rehearse retiring the CRM on a temporary copy of the tree (docs/retiring-cdms.md); under 2 minutes.
+retire-check: $(STAMP)
+	@if [ -f .ci/retire.py ]; then $(BIN)/python .ci/retire.py; \
+	else echo "The CRM is retired: nothing to rehearse."; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -30,6 +30,30 @@ JOB_TITLES = [
     "Marketing Manager",
     "Buyer",
 ]
+# Real UK cities rather than Faker's invented ones, so that the examples in the README and
+# docs/api.md (`?city=Leeds`, `?city=Leeds&number_of_employees__gte=50`) find demo rows.
+CITIES = [
+    "London",
+    "Leeds",
+    "Manchester",
+    "Birmingham",
+    "Glasgow",
+    "Bristol",
+    "Sheffield",
+    "York",
+    "Hull",
+    "Liverpool",
+    "Newcastle upon Tyne",
+    "Edinburgh",
+    "Cardiff",
+    "Belfast",
+    "Nottingham",
+    "Leicester",
+    "Southampton",
+    "Aberdeen",
+    "Norwich",
+    "Exeter",
+]
 
 
 class Pools:
@@ -40,7 +64,7 @@ class Pools:
         fake.seed_instance(seed)
         self.companies = [fake.company() for _ in range(size * 4)]
         self.streets = [fake.street_address() for _ in range(size)]
-        self.cities = [fake.city() for _ in range(size // 3)]
+        self.cities = CITIES
         self.postcodes = [fake.postcode() for _ in range(size)]
         self.phones = [fake.phone_number() for _ in range(size)]
         self.first_names = [fake.first_name() for _ in range(size)]

@@ -74,10 +74,8 @@ class EntityImport:
         """Import (or resume importing) the entity; returns an ImportResult."""
         started = time.monotonic()
         before = self.model._base_manager.count()
-        cursor, resumed = self._plan()
-        result = ImportResult(
-            self.migrator.service, "resumed" if resumed else ("full" if self.full else "incremental")
-        )
+        cursor, mode = self._plan()
+        result = ImportResult(self.migrator.service, mode)
         if cursor is not None:
             all_windows = windows.split(cursor.run_start, cursor.run_end, cursor.run_windows)
             todo = [w for w in all_windows if w.index not in cursor.windows_done]
@@ -90,24 +88,28 @@ class EntityImport:
 
     # -- planning ---------------------------------------------------------------------------
     def _plan(self):
-        """The cursor with a run to do (resumed or new), or None when there is nothing to do."""
+        """(cursor with a run to do, or None when there is nothing to do; "resumed", "full" or "incremental").
+
+        A first import (no cursor yet) is a full one, whatever the options say.
+        """
         cursor, _ = ImportCursor.objects.get_or_create(entity=self.migrator.service)
         if cursor.run_in_progress:
-            return cursor, True
+            return cursor, "resumed"
+        mode = "full" if self.full or cursor.imported_until is None else "incremental"
         newest = self._edge("desc")
         if newest is None:
-            return None, False
+            return None, mode
         end = newest + dt.timedelta(seconds=1)
-        if self.full or cursor.imported_until is None:
+        if mode == "full":
             start = self._edge("asc")
         else:
             start = windows.whole_second(cursor.imported_until - self.lookback)
         if start >= end:
-            return None, False
+            return None, mode
         cursor.run_start, cursor.run_end = start, end
         cursor.run_windows, cursor.windows_done = self.workers * WINDOWS_PER_WORKER, []
         cursor.save()
-        return cursor, False
+        return cursor, mode
 
     def _edge(self, direction):
         """The oldest (`asc`) or newest (`desc`) ModifiedOn in the CRM, or None if it is empty."""

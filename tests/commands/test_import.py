@@ -40,6 +40,14 @@ def test_full_import_copies_parents_then_children(demo, run):
     assert ImportCursor.objects.get(entity="Account").imported_until is not None
 
 
+def test_a_first_import_is_full_and_says_so(demo):
+    result = importer.EntityImport(Organisation, show_progress=False).run()
+    assert result.mode == "full"
+    assert local_keys(Organisation) == crm_keys(demo, "Account")
+    again = importer.EntityImport(Organisation, show_progress=False).run()
+    assert again.mode == "incremental"
+
+
 def test_incremental_import_copies_only_recent_changes(demo, run):
     run("cdms_import", "--full")
     key = demo.store.select('SELECT "AccountId" FROM "Account" LIMIT 1')[0][0]
