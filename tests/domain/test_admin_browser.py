@@ -14,17 +14,7 @@ from playwright.sync_api import sync_playwright
 
 from organisation.models import Organisation
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TIMEOUT_MS = 15_000
+from .browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from playwright.sync_api import sync_playwright
 from migrator.cdms_migrator import get_migrator
 from organisation.models import Organisation
 from tests.crm_records import later, seed_account
-
-from .test_admin_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.domain.browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
 
 
 @pytest.fixture
