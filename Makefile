@@ -74,7 +74,7 @@ test: $(STAMP) browser
 
 # Rehearse retiring the CRM on a temporary copy of the tree (docs/retiring-cdms.md); under 2 minutes.
 retire-check: $(STAMP)
-	@if [ -f .ci/retire.py ]; then $(BIN)/python .ci/retire.py; \
+	@if [ -f .ci/retire.py ]; then PG_URL=$(PG_URL) $(BIN)/python .ci/retire.py; \
 	else echo "The CRM is retired: nothing to rehearse."; fi
 
 lint: $(STAMP)

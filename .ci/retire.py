@@ -9,7 +9,7 @@
 3. `manage.py check`; `makemigrations` (it must write the domain apps' migrations, and
    `makemigrations --check` must then find nothing missing); `ruff check`;
 4. migrate a fresh database, and the old one: every record, key and version is still there
-   and an old version still reverts;
+   and an old version still reverts (on SQLite, and on PostgreSQL at `PG_URL` when it answers);
 5. run the domain tests (tests/domain) in the copy.
 
 Any failing step ends the run with status 1 and says which step. Prints each step's time.
@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +49,8 @@ DELETED = ["migrator", "cdms_api", "bench", ".ci/retire.py"]
 # Of tests/, only the world-independent domain tests and the shared conftest stay.
 KEPT_TESTS = ["tests/__init__.py", "tests/conftest.py", "tests/domain"]
 DOMAIN_TESTS = "tests/domain"
+# The old and fresh databases are made on SQLite, and on this PostgreSQL server when it answers.
+PG_URL = "postgres://postgres@127.0.0.1:5432/datahub"
 
 FILL_OLD_DATABASE = """
 import uuid
@@ -135,12 +138,74 @@ def delete(tree):
     return len(paths)
 
 
-def run(tree, *args, database=None, env=None):
-    """Run a command in the copy; raise StepFailed with its output when it fails."""
+class SQLite:
+    """Databases as files in the copy."""
+
+    name = "SQLite"
+
+    def __init__(self, tree):
+        self.tree = tree
+
+    def create(self, label):
+        """Return the URL of a new, empty database."""
+        return f"sqlite:///{self.tree / f'.{label}.sqlite3'}"
+
+    def drop_all(self):
+        """Nothing to do: the files go with the copy."""
+
+
+class PostgreSQL:
+    """Databases made for the rehearsal on the server of `url`, dropped afterwards."""
+
+    name = "PostgreSQL"
+
+    def __init__(self, url):
+        self.url = urlsplit(url)
+        self.made = []
+
+    def _admin(self):
+        import psycopg
+
+        return psycopg.connect(
+            host=self.url.hostname,
+            port=self.url.port or 5432,
+            user=self.url.username,
+            password=self.url.password,
+            dbname="postgres",
+            autocommit=True,
+            connect_timeout=2,
+        )
+
+    def reachable(self):
+        """True when the server answers."""
+        try:
+            self._admin().close()
+        except Exception:  # any failure to connect means: not available here
+            return False
+        return True
+
+    def create(self, label):
+        """Create an empty database; return its URL."""
+        name = f"retire_{label}_{os.getpid()}"
+        with self._admin() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            connection.execute(f'CREATE DATABASE "{name}"')
+        self.made.append(name)
+        return urlunsplit(self.url._replace(path=f"/{name}"))
+
+    def drop_all(self):
+        """Drop the databases this rehearsal made."""
+        with self._admin() as connection:
+            for name in self.made:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(tree, *args, database=None):
+    """Run a command in the copy (on the database at URL `database`); raise StepFailed when it fails."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("CDMS_", "DATABASE_URL", "DJANGO_"))}
-    environ.update(DJANGO_SETTINGS_MODULE="settings.test", PYTHONDONTWRITEBYTECODE="1", **(env or {}))
+    environ.update(DJANGO_SETTINGS_MODULE="settings.test", PYTHONDONTWRITEBYTECODE="1")
     if database is not None:
-        environ["DATABASE_URL"] = f"sqlite:///{database}"
+        environ["DATABASE_URL"] = database
     result = subprocess.run(args, cwd=tree, env=environ, capture_output=True, text=True)
     if result.returncode != 0:
         raise StepFailed(f"`{' '.join(map(str, args))}` failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
@@ -152,45 +217,43 @@ def manage(tree, *args, **kwargs):
     return run(tree, sys.executable, "manage.py", *args, **kwargs)
 
 
-def rehearse(tree):
-    """Yield (step, outcome) while running every step on the copy in `tree`."""
-    old_db, fresh_db = tree / ".old.sqlite3", tree / ".fresh.sqlite3"
-    manage(tree, "migrate", "--noinput", database=old_db)
-    manage(tree, "shell", "-c", FILL_OLD_DATABASE, database=old_db)
-    manage(tree, "migrate", "migrator", "zero", "--noinput", database=old_db)
-    yield "an old database: migrated, filled with records and versions, sync tables dropped", ""
+def rehearse(tree, backends):
+    """Yield (step, outcome) while running every step on the copy in `tree`, on each backend."""
+    old = {}
+    for backend in backends:
+        old[backend.name] = url = backend.create("old")
+        manage(tree, "migrate", "--noinput", database=url)
+        manage(tree, "shell", "-c", FILL_OLD_DATABASE, database=url)
+        manage(tree, "migrate", "migrator", "zero", "--noinput", database=url)
+        yield (
+            f"an old {backend.name} database: migrated, filled with records and versions, sync tables dropped",
+            "",
+        )
     edits = apply_edits(tree)
     yield "the recipe: edits", f"{edits} edits ({len(EDITS)} in core's seams, 1 block of settings)"
     deleted = delete(tree)
     yield "the recipe: deletions", f"{deleted} paths deleted"
-    manage(tree, "check", "--fail-level", "WARNING", database=fresh_db)
+    scratch = backends[0].create("scratch")
+    manage(tree, "check", "--fail-level", "WARNING", database=scratch)
     yield "manage.py check", "no issues"
-    written = manage(tree, "makemigrations", "--noinput", database=fresh_db)
+    written = manage(tree, "makemigrations", "--noinput", database=scratch)
     if "organisation" not in written or "contact" not in written:
         raise StepFailed(f"makemigrations wrote no migrations for the domain apps:\n{written}")
-    manage(tree, "makemigrations", "--check", "--dry-run", database=fresh_db)
+    manage(tree, "makemigrations", "--check", "--dry-run", database=scratch)
     new = [line.strip() for line in written.splitlines() if "/migrations/" in line]
     yield "makemigrations", ", ".join(new) or written.strip()
     run(tree, str(Path(sys.executable).parent / "ruff"), "check", "--quiet", ".")
     yield "ruff check", "clean"
-    manage(tree, "migrate", "--noinput", database=fresh_db)
-    yield "migrate a fresh database", "done"
-    manage(tree, "migrate", "--noinput", database=old_db)
-    checked = manage(tree, "shell", "-c", CHECK_OLD_DATABASE, database=old_db)
-    yield "migrate the old database", checked.strip().splitlines()[-1]
-    env = {"DATABASE_URL": os.environ["DATABASE_URL"]} if os.environ.get("DATABASE_URL") else None
-    database = None if env else tree / ".test-db.sqlite3"
+    for backend in backends:
+        manage(tree, "migrate", "--noinput", database=backend.create("fresh"))
+        yield f"migrate a fresh {backend.name} database", "done"
+        manage(tree, "migrate", "--noinput", database=old[backend.name])
+        checked = manage(tree, "shell", "-c", CHECK_OLD_DATABASE, database=old[backend.name])
+        yield f"migrate the old {backend.name} database", checked.strip().splitlines()[-1]
+    # settings.test gives each test process its own test database on the server of this URL.
+    database = os.environ.get("DATABASE_URL") or backends[0].create("test")
     output = run(
-        tree,
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        DOMAIN_TESTS,
-        database=database,
-        env=env,
+        tree, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", DOMAIN_TESTS, database=database
     )
     yield "domain tests", output.strip().splitlines()[-1]
 
@@ -202,12 +265,20 @@ def main():
     options = parser.parse_args()
     started = time.monotonic()
     tree = Path(tempfile.mkdtemp(prefix="datahub-retired-"))
+    backends = [SQLite(tree)]
+    postgres = PostgreSQL(os.environ.get("PG_URL", PG_URL))
+    if postgres.reachable():
+        backends.append(postgres)
     status = 0
     try:
         copy_tree(tree)
         print(f"Rehearsing the retirement of the CRM on a copy of the tree in {tree}")
+        print(
+            f"  databases: {', '.join(b.name for b in backends)}"
+            + ("" if postgres in backends else " (no PostgreSQL)")
+        )
         last = time.monotonic()
-        for step, outcome in rehearse(tree):
+        for step, outcome in rehearse(tree, backends):
             now = time.monotonic()
             print(f"  ok  {now - last:5.1f}s  {step}" + (f": {outcome}" if outcome else ""))
             last = now
@@ -215,6 +286,8 @@ def main():
         print(f"  FAILED: {exc}", file=sys.stderr)
         status = 1
     finally:
+        for backend in backends:
+            backend.drop_all()
         if options.keep:
             print(f"Kept the copy in {tree}")
         else:
