@@ -30,6 +30,8 @@ class TimeStampedModel(models.Model):
 class CRMBaseModel(CDMSModel):
     """Base of every model that is mirrored in the legacy CRM."""
 
+    # The record's key in the CRM. Declared here (as CDMSModel does) so that it stays, as a
+    # plain read-only column, API field and filter, when the base becomes TimeStampedModel.
     cdms_pk = models.CharField(max_length=36, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
