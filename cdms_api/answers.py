@@ -14,6 +14,7 @@ from .exceptions import (
     CDMSDuplicateKeyError,
     CDMSForbiddenError,
     CDMSNotFoundError,
+    CDMSRequestTooLongError,
     CDMSServerError,
     CDMSUnauthorizedError,
     CDMSUnavailableError,
@@ -54,6 +55,9 @@ def error_for(response, method, url):
     status = response.status_code
     if status < 400:
         cls, message = CDMSUnexpectedResponseError, "redirected (to a sign-in page?) instead of answered"
+    elif status == 404 and code is None and "html" in response.headers.get("Content-Type", "").lower():
+        # IIS request filtering (404.14 URL too long, 404.15 query string too long): no CRM body.
+        cls, message = CDMSRequestTooLongError, "the server refused the request as too long (IIS 404)"
     elif status in _BY_STATUS:
         cls = _BY_STATUS[status]
     elif code == crm_codes.DUPLICATE_KEY:

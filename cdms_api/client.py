@@ -21,6 +21,7 @@ from .exceptions import (
     CDMSDuplicateKeyError,
     CDMSError,
     CDMSNotFoundError,
+    CDMSRequestTooLongError,
     CDMSTimeoutError,
     CDMSUnavailableError,
     CDMSUnexpectedResponseError,
@@ -34,6 +35,12 @@ ACCEPT = {"Accept": "application/json"}
 # CRM 2011 clients tunnel MERGE through POST (proxies drop unknown verbs).
 TUNNELLED = frozenset({"MERGE"})
 RETRYABLE = (CDMSConnectionError, CDMSUnavailableError)
+# IIS request filtering in front of CRM 2011 (maxUrl, maxQueryString), counted after
+# percent-encoding; past them it answers an HTML 404.14/404.15. A deployment may raise them.
+MAX_URL_BYTES = 4096
+MAX_QUERY_BYTES = 2048
+# Room kept for the `$skiptoken` that the CRM adds to a `__next` link.
+SKIPTOKEN_ROOM = 256
 
 
 def _timeouts(timeout):
@@ -71,6 +78,8 @@ class CDMSClient:
         max_retries=3,
         backoff=0.25,
         max_retry_seconds=30.0,
+        max_url_bytes=MAX_URL_BYTES,
+        max_query_bytes=MAX_QUERY_BYTES,
     ):
         parts = urlsplit(base_url)
         if parts.username or parts.password:
@@ -81,6 +90,8 @@ class CDMSClient:
         self.auth = auth
         self.session = session if session is not None else requests.Session()
         self.retry = RetryPolicy(max_retries, backoff, max_retry_seconds)
+        self.max_url_bytes = max_url_bytes
+        self.max_query_bytes = max_query_bytes
 
     def close(self):
         """Close the kept-alive connections."""
@@ -123,7 +134,25 @@ class CDMSClient:
         if params:
             query = odata.query_string(**params)
             url = f"{url}{'&' if '?' in url else '?'}{query}" if query else url
+        self._check_length(url)
         return url
+
+    def _check_length(self, url):
+        query = urlsplit(url).query
+        if len(url) > self.max_url_bytes or len(query) > self.max_query_bytes:
+            raise CDMSRequestTooLongError(
+                f"the URL is {len(url)} bytes with a {len(query)}-byte query string; the server in front of "
+                f"the CRM accepts at most {self.max_url_bytes} and {self.max_query_bytes}",
+                method="GET",
+                url=url[:200],
+            )
+
+    def filter_room(self, entity, **options):
+        """Return the encoded length a `$filter` may have in a list request with these other options."""
+        url = self.url(odata.entity_set(entity), options)
+        query = urlsplit(url).query
+        taken = len("&$filter=") + SKIPTOKEN_ROOM
+        return min(self.max_query_bytes - len(query), self.max_url_bytes - len(url)) - taken
 
     def _rebase(self, link):
         # Behind a proxy the CRM may write its own host or scheme into `__next`: keep only the

@@ -65,6 +65,10 @@ class CDMSBadRequestError(CDMSError):
     """The CRM rejected the URI, filter, key or body (400 and other 4xx)."""
 
 
+class CDMSRequestTooLongError(CDMSBadRequestError):
+    """The request's URL or query string is longer than the server in front of the CRM accepts."""
+
+
 class CDMSServerError(CDMSError):
     """The CRM failed with a 5xx answer (business rules, paging limit, ...)."""
 

@@ -119,3 +119,98 @@ def query_string(**options):
         for name in _OPTIONS
         if options.get(name) not in (None, "", [], ())
     )
+
+
+# $filter expressions. The sync layer builds these nodes and renders them here, in one place,
+# so no caller writes `guid'...'` or operator text by hand or parses a rendered filter back.
+
+COMPARISON_OPERATORS = ("eq", "ne", "gt", "ge", "lt", "le")
+_FUNCTIONS = {
+    "substringof": "substringof({lit}, {path})",
+    "startswith": "startswith({path}, {lit})",
+    "endswith": "endswith({path}, {lit})",
+}
+
+
+class Comparison:
+    """`Path op literal`, e.g. `NumberOfEmployees gt 10` or `ParentCustomerId/Id eq null`."""
+
+    __slots__ = ("path", "operator", "value")
+
+    def __init__(self, path, operator, value):
+        if operator not in COMPARISON_OPERATORS:
+            raise ValueError(f"unknown OData comparison operator {operator!r}")
+        self.path, self.operator, self.value = path, operator, value
+
+    def render(self):
+        """Return the OData text."""
+        return f"{self.path} {self.operator} {literal(self.value)}"
+
+
+class Function:
+    """A string function: `substringof('x', Name)`, `startswith(Name, 'x')`, `endswith(Name, 'x')`."""
+
+    __slots__ = ("name", "path", "value")
+
+    def __init__(self, name, path, value):
+        if name not in _FUNCTIONS:
+            raise ValueError(f"CRM 2011 has no $filter function {name!r}")
+        self.name, self.path, self.value = name, path, value
+
+    def render(self):
+        """Return the OData text."""
+        return _FUNCTIONS[self.name].format(lit=literal(self.value), path=self.path)
+
+
+class KeyIn:
+    """`Path` equal to one of the GUIDs `keys` (an `or` of `eq`; false when there are none)."""
+
+    __slots__ = ("path", "keys")
+
+    def __init__(self, path, keys):
+        self.path, self.keys = path, tuple(sorted({guid(key) for key in keys}))
+
+    def render(self):
+        """Return the OData text."""
+        if not self.keys:
+            return "false"
+        # `eq` binds tighter than `or`: no parentheses, which leaves room for more keys a request.
+        return " or ".join(f"{self.path} eq guid'{key}'" for key in self.keys)
+
+
+class Not:
+    """`not (expression)`."""
+
+    __slots__ = ("operand",)
+
+    def __init__(self, operand):
+        self.operand = operand
+
+    def render(self):
+        """Return the OData text."""
+        return f"not ({self.operand.render()})"
+
+
+class Junction:
+    """An `and` or `or` of expressions, each parenthesised."""
+
+    __slots__ = ("connector", "operands")
+
+    def __init__(self, connector, operands):
+        if connector not in ("and", "or"):
+            raise ValueError(f"unknown OData connector {connector!r}")
+        self.connector, self.operands = connector, tuple(operands)
+
+    def render(self):
+        """Return the OData text."""
+        return f" {self.connector} ".join(f"({operand.render()})" for operand in self.operands)
+
+
+# Characters that every query-string encoder leaves as they are; a server that re-encodes the
+# query in its `__next` link may escape the rest (`:` as `%3A`), so they are counted as escaped.
+_NEVER_ESCAPED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~(),'/")
+
+
+def encoded_length(text):
+    """Return the most bytes `text` can take in a query string once percent-encoded."""
+    return sum(1 if char in _NEVER_ESCAPED else 3 * len(char.encode()) for char in text)

@@ -5,31 +5,35 @@ The remote predicate must select every CRM row that the local query could select
 pushed down to the leaves, each leaf is translated through a table keyed by lookup
 name, and a leaf the CRM cannot express relaxes to "true" (or, under negation, any
 leaf that is not an exact translation does). See SYNC-SEMANTICS for the rules.
+
+Compiling does no I/O: what a leaf needs from elsewhere (the keys of a subquery, of the
+related rows a filter goes through, of local primary keys) was gathered beforehand by
+`dependencies.prepare` and is only read here.
 """
 
-from django.db.models.expressions import Col
-from django.db.models.fields.reverse_related import ForeignObjectRel
-from django.db.models.lookups import Lookup, Transform
+from django.db.models.lookups import Lookup
 from django.db.models.sql.where import AND, OR, NothingNode, WhereNode
 
 from . import leaves
 from .predicate import FALSE, RELAXED, conjoin
+from .where import base_alias, column, hop
 
 
 class WhereCompiler:
-    """Compiles the where-tree of one queryset."""
+    """Compiles the where-tree of one queryset, given its Dependencies."""
 
-    def __init__(self, queryset):
-        self.queryset = queryset
+    def __init__(self, queryset, deps):
         self.query = queryset.query
         self.model = queryset.model
-        self.base_alias = self.query.get_initial_alias() if self.query.alias_map else None
+        self.deps = deps
+        self.base_alias = base_alias(self.query)
 
     def compile(self):
-        """The remote predicate for the whole queryset."""
+        """Return the remote predicate for the whole queryset."""
         return self.node(self.query.where, negated=False)
 
     def node(self, node, negated):
+        """Return the predicate of one node of the tree under the given polarity."""
         if isinstance(node, WhereNode):
             return self.junction(node, negated)
         if isinstance(node, NothingNode):
@@ -39,6 +43,7 @@ class WhereCompiler:
         return RELAXED
 
     def junction(self, node, negated):
+        """Return the predicate of an AND/OR node, NOT pushed down (De Morgan)."""
         negated = negated != node.negated
         if node.connector not in (AND, OR):
             return RELAXED  # XOR has no OData form
@@ -48,35 +53,20 @@ class WhereCompiler:
         return conjoin([self.node(child, negated) for child in node.children], connector)
 
     def leaf(self, lookup, negated):
-        target = self.resolve(lookup.lhs)
+        """Return the predicate of one lookup."""
+        target = column(lookup.lhs)
         if target is None:
             return RELAXED
         col, transforms = target
-        if col.alias != self.base_alias:
-            return leaves.through_relation(self, lookup, col, transforms, negated)
-        return leaves.translate(self.model, col.target, transforms, lookup, negated)
-
-    def resolve(self, lhs):
-        """The column under a chain of transforms, or None for anything else."""
-        transforms = []
-        while isinstance(lhs, Transform):
-            transforms.append(lhs)
-            lhs = lhs.lhs
-        if not isinstance(lhs, Col):
-            return None
-        return lhs, list(reversed(transforms))
-
-    def join_to(self, alias):
-        """(relation field, is_forward) for a join one hop from the base table, else None."""
-        join = self.query.alias_map.get(alias)
-        if join is None or getattr(join, "parent_alias", None) != self.base_alias:
-            return None
-        field = join.join_field
-        if isinstance(field, ForeignObjectRel):
-            return field.field, False
-        return field, True
+        keys = self.deps.keys(lookup)
+        if col.alias == self.base_alias:
+            return leaves.translate(self.model, col.target, transforms, lookup, keys, negated)
+        step = hop(self.query, col.alias)
+        if step is None:
+            return RELAXED
+        return leaves.through_relation(self.model, step, col, transforms, lookup, keys, negated)
 
 
-def compile_where(queryset):
-    """The remote predicate of a queryset's filters."""
-    return WhereCompiler(queryset).compile()
+def compile_where(queryset, deps):
+    """Return the remote predicate of a queryset's filters."""
+    return WhereCompiler(queryset, deps).compile()

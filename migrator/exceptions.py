@@ -1,5 +1,9 @@
 """Errors raised by the sync layer (failures of the CRM itself are `cdms_api.exceptions.CDMSError`)."""
 
+from django.db import NotSupportedError as DjangoNotSupportedError
+
+from cdms_api.exceptions import CDMSError
+
 
 class SyncError(Exception):
     """Base class for errors of the sync layer."""
@@ -18,7 +22,7 @@ class ObjectsNotInSyncError(SyncError):
         )
 
 
-class NotSupportedError(SyncError):
+class NotSupportedError(SyncError, DjangoNotSupportedError):
     """An ORM operation that the sync layer cannot perform correctly."""
 
     def __init__(self, method, reason):
@@ -39,3 +43,19 @@ class BulkWriteError(SyncError):
             f"{operation}: {len(failures)} of {len(failures) + len(succeeded)} rows failed in the CRM: "
             f"{detail}{more}"
         )
+
+
+class ReadCapError(CDMSError):
+    """A strict read needs more CRM rows than CDMS_SYNC_MAX_ROWS: refused rather than answered short."""
+
+    def __init__(self, model, cap, what):
+        self.model = model
+        self.cap = cap
+        super().__init__(
+            f"{model._meta.label}: {what} more than CDMS_SYNC_MAX_ROWS={cap} CRM rows, so a strict read "
+            "cannot answer exactly and answers nothing. Narrow the filter, raise CDMS_SYNC_MAX_ROWS, or run "
+            "the change follower (manage.py cdms_follow) and allow reads to lag by setting CDMS_MAX_STALENESS."
+        )
+
+    def _describe(self):
+        return self.message

@@ -1,65 +1,88 @@
-"""Fetching CRM records for a remote predicate: long filters split, pages followed, keys batched.
+"""Fetching CRM records for a remote predicate: filters fitted to the URL limit, pages followed, keys batched.
 
-A filter is kept under `MAX_FILTER_LENGTH` characters so that no URL grows past what an
-IIS front end accepts; a long `or` (an `in` list) is split into several requests whose
-results are united, which is sound because each part is still a superset of its share.
+IIS in front of CRM 2011 refuses a query string over 2,048 bytes (after percent-encoding, so a
+non-ASCII character costs up to nine). `fit` turns a predicate into parts whose union selects
+at least what it selects, each of which fits in one request: a key set or a long `or` is split
+into several requests whose results are united; a part of an `and` too long to send is relaxed
+to true, which is sound because a where-tree with NOT pushed down is monotone in its leaves.
 """
 
 import contextvars
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from cdms_api import odata
+
 from .connection import get_client
-from .predicate import Const, Junction, Term, conjoin
-
-MAX_FILTER_LENGTH = 3600
-KEY_BATCH = 50
+from .predicate import RELAXED, Const, Junction, KeySet, conjoin
 
 
-def split_for_length(predicate, limit=MAX_FILTER_LENGTH):
-    """Predicates, each short enough to send, whose union selects what `predicate` selects."""
+def room(migrator, **options):
+    """The encoded length a `$filter` may have in a list request with these other options."""
+    return get_client().filter_room(migrator.service, **options)
+
+
+def size(predicate):
+    """The most bytes a predicate's `$filter` text takes in a query string."""
     text = predicate.render()
-    if text is None or len(text) <= limit:
+    return 0 if text is None else odata.encoded_length(text)
+
+
+def fit(predicate, limit):
+    """Predicates, each at most `limit` bytes encoded, whose union selects what `predicate` selects."""
+    if size(predicate) <= limit:
         return [predicate]
+    if isinstance(predicate, KeySet):
+        return _split_keys(predicate, limit)
     if isinstance(predicate, Junction) and predicate.connector == "or":
-        return _split_or(predicate, limit)
+        return _pack([part for child in predicate.children for part in fit(child, limit)], limit)
     if isinstance(predicate, Junction):
-        widest = max(predicate.children, key=lambda child: len(child.render() or ""))
-        others = [child for child in predicate.children if child is not widest]
-        rest = sum(len(child.render()) + 9 for child in others)
-        if isinstance(widest, Junction) and widest.connector == "or" and rest < limit // 2:
-            return [conjoin([*others, part], "and") for part in _split_or(widest, limit - rest)]
-    return [Const(True, exact=False)]  # fetching everything is always sound
+        widest = max(predicate.children, key=size)
+        others = conjoin([child for child in predicate.children if child is not widest], "and")
+        rest = size(others) + len(" and ()()")
+        if rest <= limit // 2:
+            return [conjoin([others, part], "and") for part in fit(widest, limit - rest)]
+        return fit(conjoin([others, RELAXED], "and"), limit)  # drop the widest part: still a superset
+    return [RELAXED]  # one comparison too long to send: fetching everything is always sound
 
 
-def _split_or(predicate, limit):
-    parts, current, length = [], [], 0
-    for child in predicate.children:
-        size = len(child.render()) + 6
-        if current and length + size > limit:
-            parts.append(conjoin(current, "or"))
-            current, length = [], 0
-        current.append(child)
-        length += size
-    parts.append(conjoin(current, "or"))
-    return parts
+def _split_keys(predicate, limit):
+    keys = sorted(predicate.keys)
+    per_key = size(KeySet(predicate.path, frozenset(keys[:2]))) / 2
+    per_part = max(1, int(limit // per_key))
+    while True:
+        parts = [KeySet(predicate.path, frozenset(keys[i : i + per_part])) for i in range(0, len(keys), per_part)]
+        if per_part == 1 or all(size(part) <= limit for part in parts):
+            return parts
+        per_part -= 1
+
+
+def _pack(parts, limit):
+    if any(isinstance(part, Const) and part.value for part in parts):
+        return [RELAXED]
+    packed, current = [], []
+    for part in parts:
+        if current and size(conjoin([*current, part], "or")) > limit:
+            packed.append(conjoin(current, "or"))
+            current = []
+        current.append(part)
+    packed.append(conjoin(current, "or"))
+    return packed
 
 
 def pages(migrator, predicate, *, orderby=None, top=None, expand=None):
     """Pages of CRM records matching `predicate` (which must fit in one request)."""
-    text = predicate.render()
     return get_client().list(
-        migrator.service, filter=text, orderby=orderby or None, top=top, expand=expand or None
+        migrator.service, filter=predicate.render(), orderby=orderby or None, top=top, expand=expand or None
     )
 
 
 def by_keys(migrator, keys):
-    """Pages of the CRM records with these keys, `KEY_BATCH` keys a request."""
-    keys = sorted(keys)
-    for start in range(0, len(keys), KEY_BATCH):
-        batch = keys[start : start + KEY_BATCH]
-        terms = [Term(f"{migrator.key_attribute} eq guid'{key}'", exact=True) for key in batch]
-        yield from pages(migrator, conjoin(terms, "or"))
+    """Pages of the CRM records with these keys, as many keys a request as the URL limit allows."""
+    if not keys:
+        return
+    for part in fit(KeySet(migrator.key_attribute, frozenset(keys)), room(migrator)):
+        yield from pages(migrator, part)
 
 
 _prefetchers = threading.local()

@@ -3,7 +3,9 @@
 Each translation states whether it is EXACT (the CRM selects exactly Django's rows) or a
 SUPERSET. A leaf the CRM cannot express, or a SUPERSET leaf under negation, relaxes to
 true. The CRM compares strings case- and accent-insensitively, so string matches are
-supersets; numbers, booleans, keys and whole-second datetimes are exact.
+supersets; numbers, booleans, keys and whole-second datetimes are exact. A value outside
+what the CRM can hold is answered here (`domain`); keys a leaf stands for were gathered by
+the dependency pass and arrive as `keys`.
 """
 
 import datetime as dt
@@ -15,45 +17,39 @@ from django.utils import timezone
 from cdms_api import fields as cdms_fields
 
 from .cdms_migrator import get_migrator
-from .predicate import FALSE, RELAXED, TRUE, Const, Term, any_of, conjoin
+from .domain import compare_in_domain
+from .predicate import FALSE, RELAXED, TRUE, any_of, call, compare, conjoin, keys_in, negate, with_exact
 
 COMPARISONS = {"exact": "eq", "gt": "gt", "gte": "ge", "lt": "lt", "lte": "le"}
 STRING_FUNCTIONS = {
-    "contains": "substringof({lit}, {path})",
-    "icontains": "substringof({lit}, {path})",
-    "startswith": "startswith({path}, {lit})",
-    "istartswith": "startswith({path}, {lit})",
-    "endswith": "endswith({path}, {lit})",
-    "iendswith": "endswith({path}, {lit})",
+    "contains": "substringof",
+    "icontains": "substringof",
+    "startswith": "startswith",
+    "istartswith": "startswith",
+    "endswith": "endswith",
+    "iendswith": "endswith",
 }
 STRING_TYPES = (cdms_fields.StringField, cdms_fields.MemoField)
 DATE_PART_TRANSFORMS = {"year", "date"}
 
 
-def negate(pred):
-    """The negation of an exact predicate (SQL null semantics on both sides)."""
-    if isinstance(pred, Const):
-        return Const(not pred.value)
-    return Term(f"not ({pred.render()})", exact=True)
-
-
 def with_polarity(positive, negated):
-    """The predicate as used under the given polarity."""
+    """Return the predicate as used under the given polarity."""
     if not negated:
         return positive
     return negate(positive) if positive.exact else RELAXED
 
 
-def translate(model, field, transforms, lookup, negated):
-    """The remote predicate for a lookup on a column of the queried model."""
+def translate(model, field, transforms, lookup, keys, negated):
+    """Return the remote predicate for a lookup on a column of the queried model."""
     if isinstance(lookup.rhs, Query):
-        return with_polarity(_subquery(model, field, transforms, lookup), negated)
+        return with_polarity(_subquery(model, field, transforms, lookup, keys), negated)
     if hasattr(lookup.rhs, "resolve_expression"):
         return RELAXED
     migrator = get_migrator(model)
     name, rhs = lookup.lookup_name, lookup.rhs
     if field.primary_key:
-        positive = _local_pk(model, migrator, name, rhs) if not transforms else RELAXED
+        positive = _by_local_key(migrator.key_attribute, name, rhs, keys) if not transforms else RELAXED
     elif field.name == "cdms_pk":
         positive = _cdms_key(migrator.key_attribute, name, rhs) if not transforms else RELAXED
     else:
@@ -65,45 +61,34 @@ def translate(model, field, transforms, lookup, negated):
         elif isinstance(cdms_field, STRING_TYPES):
             positive = _string(cdms_field, name, rhs)
         elif isinstance(cdms_field, cdms_fields.LookupField):
-            positive = _foreign_key(field, cdms_field, name, rhs)
+            positive = _foreign_key(cdms_field, name, rhs, keys)
         else:
             positive = _comparable(cdms_field, name, rhs)
     return with_polarity(positive, negated)
 
 
-def _subquery(model, field, transforms, lookup):
-    """`x__in=<queryset>` of a synced model: sync that queryset, then filter on the keys it holds.
-
-    After its own sync the inner queryset answers as on a mirror, so its keys are exact.
-    """
+def _subquery(model, field, transforms, lookup, keys):
+    """`x__in=<queryset>` of a synced model: the keys that (already synced) queryset holds."""
     inner_model = lookup.rhs.model
-    if get_migrator(inner_model) is None:
-        return RELAXED
-    inner = inner_model._default_manager.all()
-    inner.query = lookup.rhs.chain()
     selected = lookup.rhs.select
     selects_pk = len(selected) == 1 and getattr(selected[0], "target", None) == inner_model._meta.pk
-    keys = sorted({key for key in inner.values_list("cdms_pk", flat=True) if key})  # syncs the inner rows
-    if lookup.lookup_name != "in" or transforms or not selects_pk:
+    if keys is None or lookup.lookup_name != "in" or transforms or not selects_pk:
         return RELAXED
     migrator = get_migrator(model)
     if field.primary_key and inner_model is model:
-        path = migrator.key_attribute
-    elif field.is_relation and field.related_model is inner_model and field.name in migrator.fields:
-        path = migrator.fields[field.name].filter_path
-    else:
-        return RELAXED
-    return any_of([f"{path} eq guid'{key}'" for key in keys], exact=True)
+        return keys_in(migrator.key_attribute, keys)
+    if field.is_relation and field.related_model is inner_model and field.name in migrator.fields:
+        return keys_in(migrator.fields[field.name].filter_path, keys)
+    return RELAXED
 
 
 def _string(cdms_field, name, rhs):
-    path = cdms_field.filter_path
     if name in ("exact", "iexact"):
         return _string_equals(cdms_field, rhs)
     if name in STRING_FUNCTIONS:
         if rhs == "":
             return TRUE  # every non-null string contains, starts and ends with ""
-        return Term(STRING_FUNCTIONS[name].format(lit=cdms_field.literal(rhs), path=path), exact=False)
+        return call(STRING_FUNCTIONS[name], cdms_field.filter_path, rhs)
     if name == "in":
         return conjoin([_string_equals(cdms_field, v) for v in rhs if v is not None] or [FALSE], "or")
     if name == "isnull":
@@ -114,16 +99,19 @@ def _string(cdms_field, name, rhs):
 def _string_equals(cdms_field, value):
     # The CRM stores "" as null and the local column holds "" for a CRM null.
     if value == "":
-        return Term(f"{cdms_field.filter_path} eq null", exact=True)
-    return Term(f"{cdms_field.filter_path} eq {cdms_field.literal(value)}", exact=False)
+        return compare(cdms_field.filter_path, "eq", None)
+    return compare(cdms_field.filter_path, "eq", value, exact=False)
+
+
+def _is_null(cdms_field, rhs):
+    return compare(cdms_field.filter_path, "eq" if rhs else "ne", None)
 
 
 def _comparable(cdms_field, name, rhs):
-    path = cdms_field.filter_path
     if name == "isnull":
-        return Term(f"{path} {'eq' if rhs else 'ne'} null", exact=True)
+        return _is_null(cdms_field, rhs)
     if name == "in":
-        return any_of([f"{path} eq {cdms_field.literal(v)}" for v in rhs if v is not None], exact=True)
+        return any_of([_compare(cdms_field, "exact", v) for v in rhs if v is not None], exact=True)
     if name == "range":
         low, high = rhs
         return conjoin([_compare(cdms_field, "gte", low), _compare(cdms_field, "lte", high)], "and")
@@ -133,22 +121,14 @@ def _comparable(cdms_field, name, rhs):
 
 
 def _compare(cdms_field, name, value):
-    path = cdms_field.filter_path
     if isinstance(value, dt.datetime) and value.microsecond:
-        return _compare_fractional_datetime(cdms_field, name, value)
-    return Term(f"{path} {COMPARISONS[name]} {cdms_field.literal(value)}", exact=True)
-
-
-def _compare_fractional_datetime(cdms_field, name, value):
-    # CRM times are whole seconds, so a bound with a fraction is moved to the second
-    # that selects the same rows.
-    floor = value.replace(microsecond=0)
-    path = cdms_field.filter_path
-    if name == "exact":
-        return FALSE
-    if name in ("gt", "gte"):
-        return Term(f"{path} gt {cdms_field.literal(floor)}", exact=True)
-    return Term(f"{path} le {cdms_field.literal(floor)}", exact=True)
+        # CRM times are whole seconds, so a bound with a fraction is moved to the second
+        # that selects the same rows.
+        if name == "exact":
+            return FALSE
+        floor = value.replace(microsecond=0)
+        return compare_in_domain(cdms_field, "gt" if name in ("gt", "gte") else "le", floor)
+    return compare_in_domain(cdms_field, COMPARISONS[name], value)
 
 
 def _date_part(cdms_field, transforms, name, rhs):
@@ -156,33 +136,32 @@ def _date_part(cdms_field, transforms, name, rhs):
         return RELAXED
     if not isinstance(cdms_field, cdms_fields.DateTimeField):
         return RELAXED
+    if name == "isnull":
+        return _is_null(cdms_field, rhs)
     transform = transforms[0]
     tz = getattr(transform, "tzinfo", None) or timezone.get_current_timezone()
     bounds = _year_bounds if transform.lookup_name == "year" else _day_bounds
-    path = cdms_field.filter_path
 
     def ge(value):
-        return Term(f"{path} ge {cdms_field.literal(value)}", exact=True)
+        return TRUE if value is None else compare_in_domain(cdms_field, "ge", value)
 
     def lt(value):
-        return Term(f"{path} lt {cdms_field.literal(value)}", exact=True)
+        return TRUE if value is None else compare_in_domain(cdms_field, "lt", value)
 
-    if name == "isnull":
-        return Term(f"{path} {'eq' if rhs else 'ne'} null", exact=True)
     if name == "in":
         return conjoin([_date_part_equals(bounds(v, tz), ge, lt) for v in rhs] or [FALSE], "or")
     if name == "range":
         return conjoin([ge(bounds(rhs[0], tz)[0]), lt(bounds(rhs[1], tz)[1])], "and")
     ranges = {
         "exact": lambda b: _date_part_equals(b, ge, lt),
-        "gt": lambda b: ge(b[1]),
+        "gt": lambda b: FALSE if b[1] is None else ge(b[1]),
         "gte": lambda b: ge(b[0]),
         "lt": lambda b: lt(b[0]),
         "lte": lambda b: lt(b[1]),
     }
     if name not in ranges:
         return RELAXED
-    return ranges[name](bounds(rhs, tz))
+    return with_exact(ranges[name](bounds(rhs, tz)), True)
 
 
 def _date_part_equals(bounds, ge, lt):
@@ -190,97 +169,77 @@ def _date_part_equals(bounds, ge, lt):
 
 
 def _year_bounds(year, tz):
+    """[start, end) of a year in `tz`; end is None past the last year a datetime can hold."""
     year = int(year)
-    return (dt.datetime(year, 1, 1, tzinfo=tz), dt.datetime(year + 1, 1, 1, tzinfo=tz))
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise ValueError(f"year {year} is out of range: a year lookup takes {dt.MINYEAR} to {dt.MAXYEAR}")
+    end = dt.datetime(year + 1, 1, 1, tzinfo=tz) if year < dt.MAXYEAR else None
+    return (dt.datetime(year, 1, 1, tzinfo=tz), end)
 
 
 def _day_bounds(day, tz):
+    """[start, end) of a day in `tz`; end is None for the last day a datetime can hold."""
     if isinstance(day, dt.datetime):
         day = day.date()
     if isinstance(day, str):
         day = dt.date.fromisoformat(day)
     start = dt.datetime(day.year, day.month, day.day, tzinfo=tz)
-    return (start, start + dt.timedelta(days=1))
+    end = start + dt.timedelta(days=1) if day < dt.date.max else None
+    return (start, end)
 
 
-def _foreign_key(field, cdms_field, name, rhs):
-    path = cdms_field.filter_path
+def _foreign_key(cdms_field, name, rhs, keys):
     if name == "isnull":
-        return Term(f"{path} {'eq' if rhs else 'ne'} null", exact=True)
-    if name not in ("exact", "in"):
+        return _is_null(cdms_field, rhs)
+    if name not in ("exact", "in") or keys is None:
         return RELAXED
-    values = rhs if name == "in" else [rhs]
-    keys = keys_of_local_rows(field.related_model, values)
-    return any_of([f"{path} eq guid'{key}'" for key in keys], exact=True)
+    return keys_in(cdms_field.filter_path, keys)
 
 
-def _local_pk(model, migrator, name, rhs):
+def _by_local_key(key_attribute, name, rhs, keys):
     if name == "isnull":
         return FALSE if rhs else TRUE
-    if name not in ("exact", "in"):
+    if name not in ("exact", "in") or keys is None:
         return RELAXED
-    values = rhs if name == "in" else [rhs]
-    keys = keys_of_local_rows(model, values)
-    return any_of([f"{migrator.key_attribute} eq guid'{key}'" for key in keys], exact=True)
+    return keys_in(key_attribute, keys)
 
 
-def _cdms_key(key_attribute, name, rhs):
+def _cdms_key(path, name, rhs):
     if name == "isnull":
         return FALSE if rhs else TRUE  # CRM records always have a key
-    if name not in ("exact", "in"):
+    if name not in ("exact", "in") or isinstance(rhs, Query):
         return RELAXED
-    values = rhs if name == "in" else [rhs]
-    keys = [k for k in (canonical_key(v) for v in values if v is not None) if k]
-    exact = all(canonical_key(v) == v for v in values if v is not None)
-    return any_of([f"{key_attribute} eq guid'{key}'" for key in keys], exact=exact)
+    values = [v for v in (rhs if name == "in" else [rhs]) if v is not None]
+    keys = [k for k in (canonical_key(v) for v in values) if k]
+    exact = all(canonical_key(v) == v for v in values)
+    return with_exact(keys_in(path, keys), exact)
 
 
 def canonical_key(value):
-    """The lower-case form of a GUID, or None when `value` is not one."""
+    """Return the lower-case form of a GUID, or None when `value` is not one."""
     try:
         return str(uuid.UUID(str(value)))
     except ValueError:
         return None
 
 
-def keys_of_local_rows(model, pks):
-    """CRM keys of the local rows with these primary keys (one query; local-only rows drop out)."""
-    pks = [pk for pk in pks if pk is not None]
-    if not pks:
-        return []
-    rows = model._base_manager.filter(pk__in=pks).exclude(cdms_pk=None)
-    return sorted(rows.values_list("cdms_pk", flat=True))
-
-
-def through_relation(compiler, lookup, col, transforms, negated):
-    """A lookup on a related synced model: sync that model's matching rows, then follow the keys."""
-    hop = compiler.join_to(col.alias)
-    related_model = col.target.model
-    if hop is None or get_migrator(related_model) is None or hasattr(lookup.rhs, "resolve_expression"):
+def through_relation(model, step, col, transforms, lookup, keys, negated):
+    """Return the predicate of a lookup on a related synced model, from the keys it leads to."""
+    fk, forward = step
+    migrator = get_migrator(model)
+    if get_migrator(col.target.model) is None:
         return RELAXED
-    fk, forward = hop
-    migrator = get_migrator(compiler.model)
-    if forward and col.target.name == "cdms_pk" and not transforms:
+    if forward and col.target.name == "cdms_pk" and not transforms and keys is None:
         path = migrator.fields[fk.name].filter_path
         if lookup.lookup_name == "isnull":
             # No parent, or a local-only parent that the CRM cannot refer to: both are null there.
-            return with_polarity(Term(f"{path} {'eq' if lookup.rhs else 'ne'} null", exact=True), negated)
+            return with_polarity(compare(path, "eq" if lookup.rhs else "ne", None), negated)
         return with_polarity(_cdms_key(path, lookup.lookup_name, lookup.rhs), negated)
-    path = "__".join([col.target.name] + [t.lookup_name for t in transforms] + [lookup.lookup_name])
-    related = related_model._default_manager.filter(**{path: lookup.rhs})
-    if forward:
-        keys = related.values_list("cdms_pk", flat=True)
-        attribute = migrator.fields[fk.name].filter_path
-    else:
-        keys = related.values_list(f"{fk.name}__cdms_pk", flat=True)
-        attribute = migrator.key_attribute
-    keys = sorted({key for key in keys if key})  # evaluating syncs the related rows
-    if negated:
+    if keys is None or negated:
         return RELAXED
-    terms = [f"{attribute} eq guid'{key}'" for key in keys]
+    attribute = migrator.fields[fk.name].filter_path if forward else migrator.key_attribute
+    found = keys_in(attribute, keys)
     if lookup.lookup_name == "isnull" and lookup.rhs:
         # Through a LEFT JOIN, a row without a parent has every parent column null.
-        if not forward:
-            return RELAXED
-        terms.append(f"{attribute} eq null")
-    return any_of(terms, exact=False)
+        found = conjoin([found, compare(attribute, "eq", None)], "or")
+    return with_exact(found, False)

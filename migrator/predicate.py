@@ -1,10 +1,14 @@
-"""A small algebra of remote predicates, rendered to an OData `$filter`.
+"""Remote predicates: `cdms_api.odata` filter nodes plus how exactly they select Django's rows.
 
-The compiler builds these from Django's where-tree; each knows whether it selects
-exactly the rows Django selects (`exact`) or possibly more (a sound superset).
+The compiler builds these from Django's where-tree; each knows whether it selects exactly
+the rows Django selects (`exact`) or possibly more (a sound superset). A `KeySet` is its own
+node, so a reader asks "is this a filter by keys?" without parsing text, and long key sets
+split cleanly. Text is made only by `render()`, through `cdms_api.odata`.
 """
 
 from dataclasses import dataclass
+
+from cdms_api import odata
 
 
 @dataclass(frozen=True)
@@ -14,19 +18,54 @@ class Const:
     value: bool
     exact: bool = True
 
+    def node(self):
+        """Return the odata node (false only: true is no filter at all)."""
+        return None if self.value else _FALSE_NODE
+
     def render(self):
+        """Return the `$filter` text (None for no filter)."""
         return None if self.value else "false"
 
 
-@dataclass(frozen=True)
-class Term:
-    """One comparison or function call in OData syntax."""
+class _FalseNode:
+    def render(self):
+        return "false"
 
-    text: str
+
+_FALSE_NODE = _FalseNode()
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One comparison or function call (an odata node, possibly negated)."""
+
+    expression: object
     exact: bool
 
+    def node(self):
+        """Return the odata node."""
+        return self.expression
+
     def render(self):
-        return self.text
+        """Return the `$filter` text."""
+        return self.expression.render()
+
+
+@dataclass(frozen=True)
+class KeySet:
+    """`path` is one of `keys` (CRM GUIDs): always exact."""
+
+    path: str
+    keys: frozenset
+    exact: bool = True
+
+    def node(self):
+        """Return the odata node."""
+        return odata.KeyIn(self.path, self.keys)
+
+    def render(self):
+        """Return the `$filter` text."""
+        return self.node().render()
 
 
 @dataclass(frozen=True)
@@ -37,13 +76,41 @@ class Junction:
     children: tuple
     exact: bool
 
+    def node(self):
+        """Return the odata node."""
+        return odata.Junction(self.connector, [child.node() for child in self.children])
+
     def render(self):
-        return f" {self.connector} ".join(f"({child.render()})" for child in self.children)
+        """Return the `$filter` text."""
+        return self.node().render()
 
 
 TRUE = Const(True)
 FALSE = Const(False)
 RELAXED = Const(True, exact=False)
+
+
+def compare(path, operator, value, exact=True):
+    """`path operator value` as a leaf."""
+    return Leaf(odata.Comparison(path, operator, value), exact)
+
+
+def call(function, path, value):
+    """A string function leaf (always a superset: the CRM ignores case and accents)."""
+    return Leaf(odata.Function(function, path, value), exact=False)
+
+
+def keys_in(path, keys):
+    """`path` is one of `keys`; false when there are none."""
+    keys = frozenset(odata.guid(key) for key in keys)
+    return KeySet(path, keys) if keys else FALSE
+
+
+def negate(pred):
+    """The negation of an exact predicate (SQL null semantics on both sides)."""
+    if isinstance(pred, Const):
+        return Const(not pred.value)
+    return Leaf(odata.Not(pred.node()), exact=True)
 
 
 def conjoin(children, connector):
@@ -60,34 +127,25 @@ def conjoin(children, connector):
     if not kept:
         return Const(neutral, exact=exact)
     if len(kept) == 1:
-        only = kept[0]
-        return only if only.exact == exact else _with_exact(only, exact)
+        return with_exact(kept[0], exact)
     return Junction(connector, tuple(kept), exact)
 
 
-def _with_exact(pred, exact):
-    if isinstance(pred, Term):
-        return Term(pred.text, exact)
+def with_exact(pred, exact):
+    """The same predicate, marked exact or not."""
+    if pred.exact == exact:
+        return pred
+    if isinstance(pred, KeySet):
+        return Leaf(pred.node(), exact)
+    if isinstance(pred, Leaf):
+        return Leaf(pred.expression, exact)
     if isinstance(pred, Junction):
         return Junction(pred.connector, pred.children, exact)
     return Const(pred.value, exact)
 
 
-def any_of(terms, exact):
-    """An `or` of terms (an `in` list); false when there are none."""
-    if not terms:
+def any_of(children, exact):
+    """An `or` of predicates (an `in` list); false when there are none."""
+    if not children:
         return Const(False, exact=exact)
-    return conjoin([Term(t, exact) for t in terms], "or")
-
-
-def key_set(predicate, key_attribute):
-    """The keys named by an exact predicate that is only `Key eq guid'...'` terms joined by `or`."""
-    if not predicate.exact:
-        return None
-    terms = predicate.children if isinstance(predicate, Junction) and predicate.connector == "or" else (predicate,)
-    prefix, keys = f"{key_attribute} eq guid'", set()
-    for term in terms:
-        if not (isinstance(term, Term) and term.text.startswith(prefix) and term.text.endswith("'")):
-            return None
-        keys.add(term.text[len(prefix) : -1])
-    return keys
+    return with_exact(conjoin(children, "or"), exact)

@@ -1,31 +1,40 @@
-"""The synced read: bring every row a queryset can return up to date, then let Django answer.
+"""The strict synced read: bring every row a queryset can return up to date, then let Django answer.
 
-1. Compile the where-tree into a sound remote predicate and fetch the matching CRM rows
-   (all of them up to CDMS_SYNC_MAX_ROWS; for a slice in an order both systems share, or for
-   `exists()`, only until enough rows satisfy the local query), reconciling page by page.
-2. Local rows that the query would return but that were not fetched are suspects (stale or
-   deleted in the CRM): fetch them by key in batched requests, refresh those that exist and
-   remove those that are gone.
-3. The caller evaluates the queryset locally.
+1. Dependencies: sync what the filters depend on (subqueries, rows across a relation) and
+   compile the where-tree into a sound remote predicate, without I/O (`dependencies`, `compiler`).
+2. Fetch: a strategy chosen in one place (`strategies.choose`) fetches the matching CRM rows and
+   reconciles them page by page. A read that needs more than CDMS_SYNC_MAX_ROWS rows raises
+   ReadCapError instead of answering short.
+3. Related rows: when the query reads across a relation it could not filter by (an annotation,
+   `contacts__isnull`, `values("organisation__name")`), the rows related to the fetched ones are
+   synced too.
+4. Suspects: local rows that can change the answer but were not fetched (stale, or deleted in
+   the CRM) are fetched by key; those that exist are refreshed, those the CRM answers without are
+   removed (with their parental children). For a slice `[a:b]`, `first()` or `exists()` these are
+   the unfetched rows among the first `b` in local order, checked again until they are all fresh.
+5. The caller evaluates the queryset locally.
 """
 
 import logging
 
-from . import fetch, scope
+from . import dependencies, fetch
 from .cdms_migrator import get_migrator
 from .compiler import compile_where
 from .conf import cdms_settings
-from .ordering import crm_orderby
-from .predicate import Const, Term, conjoin, key_set
+from .exceptions import ReadCapError
 from .reconcile import reconcile_page
 from .removal import remove_gone
+from .strategies import choose
 
 log = logging.getLogger("migrator.sync")
-MAX_SUSPECT_ROUNDS = 3
+# When the window of a slice holds suspects, the rows just past it are checked in the same
+# request: a deleted suspect pulls the next one into the window, and one by-key request holds
+# about this many keys under IIS's query-string limit.
+SUSPECT_SLACK = 25
 
 
 def sync_queryset(queryset, need=None):
-    """Reconcile the local rows that `queryset` may return with the CRM."""
+    """Reconcile the local rows that `queryset` may return with the CRM (a strict read)."""
     migrator = get_migrator(queryset.model)
     if migrator is None:
         return
@@ -33,10 +42,9 @@ def sync_queryset(queryset, need=None):
         for part in queryset.query.combined_queries:
             sync_queryset(queryset._chain_with_query(part))
         return
-    predicate = compile_where(queryset)
-    read = Read(queryset, migrator, predicate, need)
-    read.fetch()
-    read.verify_suspects()
+    deps = dependencies.prepare(queryset)
+    read = Read(queryset, migrator, compile_where(queryset, deps), deps, need)
+    read.run()
 
 
 def expansions(queryset, migrator):
@@ -49,141 +57,122 @@ def expansions(queryset, migrator):
 
 
 class Read:
-    """One synced read of a queryset."""
+    """One strict read of a queryset."""
 
-    def __init__(self, queryset, migrator, predicate, need):
+    def __init__(self, queryset, migrator, predicate, deps, need=None):
         self.queryset = queryset
         self.migrator = migrator
-        self.predicate = predicate
         self.model = queryset.model
+        self.predicate = predicate
+        self.deps = deps
         self.seen = set()
-        self.known_absent = set()
-        query = queryset.query
-        self.sliced = query.is_sliced
-        self.high = query.high_mark
-        self.need = need
-        self.cap = cdms_settings.CDMS_SYNC_MAX_ROWS
-        self.truncated = False
         self.answered = False
+        self.cap = cdms_settings.CDMS_SYNC_MAX_ROWS
         self.expand = expansions(queryset, migrator)
+        query = queryset.query
+        low, high = query.low_mark, query.high_mark
+        # exists() on [a:b] is true when the query has more than `a` rows.
+        self.need = None if need is None else low + need
+        self.high = high if query.is_sliced else None
+        self.window = self.need if need is not None else self.high
 
-    def fetch(self):
-        if isinstance(self.predicate, Const) and not self.predicate.value:
-            return
-        text = self.predicate.render()
-        earlier = scope.fetched_keys(self.model, text)
-        parts = fetch.split_for_length(self.predicate)
-        ordering = crm_orderby(self.queryset, self.migrator) if self.sliced and self.high else None
-        if earlier is not None:
-            self.seen = set(earlier)
-        elif len(parts) == 1 and ordering is not None:
-            self._fetch_ordered_slice(parts[0], *ordering)
-        elif len(parts) == 1 and (self.need or (self.sliced and self.high and not self.queryset.ordered)):
-            satisfied, _ = self._walk(parts[0], None, None, self.need or self.high)
-            # exists() has its answer once a fetched (hence fresh) row satisfies the query.
-            self.answered = bool(self.need) and satisfied >= self.need
-        else:
-            for part in parts:
-                self._fetch_all(part)
-            if not self.truncated:
-                scope.remember(self.model, text, self.seen)
-        keys = key_set(self.predicate, self.migrator.key_attribute)
-        if keys is not None:
-            self.known_absent = keys - self.seen
+    def run(self):
+        """Fetch, sync related rows, verify suspects."""
+        strategy = choose(self)
+        log.debug("%s: %s", self.model.__name__, type(strategy).__name__)
+        strategy.fetch(self)
+        self.sync_related()
+        if not self.answered:
+            self.verify_suspects()
 
-    def _fetch_all(self, predicate):
-        fetched = 0
+    # Fetching (called by the strategies).
+
+    def fetch_all(self, predicate):
+        """Fetch every CRM row of one request's predicate; past the cap, raise ReadCapError."""
         pages = fetch.prefetched(
             lambda: fetch.pages(self.migrator, predicate, top=self.cap + 1, expand=self.expand)
         )
         for page in pages:
-            if fetched + len(page) > self.cap:
-                page = page[: self.cap - fetched]
-                self.truncated = True
-                log.warning(
-                    "%s: more than CDMS_SYNC_MAX_ROWS=%d CRM rows match %r; only the first %d were synced.",
-                    self.model.__name__,
-                    self.cap,
-                    predicate.render(),
-                    self.cap,
-                )
             self.seen.update(reconcile_page(self.model, page))
-            fetched += len(page)
+            if len(self.seen) > self.cap:
+                raise ReadCapError(self.model, self.cap, "this read matches")
 
-    def _fetch_ordered_slice(self, predicate, orderby, nulls_apart):
-        if nulls_apart is None:
-            top = self.high if predicate.exact else None
-            satisfied, received = self._walk(predicate, orderby, top, self.high)
-            if satisfied < self.high and top is not None and received >= top:
-                self._fetch_all(predicate)  # the CRM had rows the local query rejects
-            return
-        # The local database puts this key's nulls at the other end from the CRM: walk the
-        # part it orders first, then the other, each in the CRM's order.
-        nulls = conjoin([predicate, Term(f"{nulls_apart.filter_path} eq null", exact=True)], "and")
-        values = conjoin([predicate, Term(f"{nulls_apart.filter_path} ne null", exact=True)], "and")
-        parts = [(values, orderby), (nulls, None)]
-        if nulls_apart.nulls_first_locally:
-            parts.reverse()
-        satisfied, _ = self._walk(*parts[0], None, self.high)
-        if satisfied < self.high:
-            self._walk(*parts[1], None, self.high - satisfied)
-
-    def _walk(self, predicate, orderby, top, wanted):
-        """Fetch pages until `wanted` fetched rows satisfy the local query; returns (satisfied, received)."""
-        local = self._local_rows(keep_slice=False)
+    def walk(self, predicate, orderby, top, wanted):
+        """Fetch pages until `wanted` fetched rows satisfy the local query; return (satisfied, received, done)."""
+        local = self.local_rows(window=None)
         satisfied = received = 0
         for page in fetch.pages(self.migrator, predicate, orderby=orderby, top=top, expand=self.expand):
             keys = reconcile_page(self.model, page)
             self.seen.update(keys)
             received += len(page)
             satisfied += local.filter(cdms_pk__in=keys).count() if keys else 0
-            if satisfied >= wanted or received >= self.cap:
-                break
-        return satisfied, received
+            if satisfied >= wanted:
+                return satisfied, received, False
+            if received >= self.cap:
+                raise ReadCapError(self.model, self.cap, f"finding {wanted} rows of this read took")
+        return satisfied, received, True
 
-    def _local_rows(self, keep_slice):
-        """The local rows this queryset returns (with or without its slice), as a plain queryset."""
+    # Related rows.
+
+    def sync_related(self):
+        """Sync the rows related to the fetched ones across relations the filter could not narrow."""
+        for fk, forward in sorted(self.deps.related_after, key=lambda step: (step[0].model._meta.label, step[1])):
+            if forward:
+                self._sync_parents(fk)
+            else:
+                self._sync_children(fk)
+
+    def _sync_children(self, fk):
+        if self.seen:
+            list(fk.model._default_manager.filter(**{f"{fk.name}__cdms_pk__in": sorted(self.seen)}))
+
+    def _sync_parents(self, fk):
+        rows = self.model._base_manager.filter(cdms_pk__in=self.seen).exclude(**{f"{fk.name}__cdms_pk": None})
+        keys = set(rows.values_list(f"{fk.name}__cdms_pk", flat=True))
+        verify_keys(fk.related_model, keys)
+
+    # Suspects.
+
+    def local_rows(self, window):
+        """The local rows this queryset returns: all (window None) or the first `window` in its order."""
         local = self.queryset.skip_cdms()
-        if not keep_slice:
-            local.query.clear_limits()
-        if not (keep_slice and self.sliced):
+        local.query.clear_limits()
+        if window is None:
             local.query.clear_ordering(force=True)
+        else:
+            local.query.set_limits(0, window)
         return self.model._base_manager.filter(pk__in=local.values("pk"))
 
-    def _local_keys(self):
-        return set(self._local_rows(keep_slice=True).exclude(cdms_pk=None).values_list("cdms_pk", flat=True))
+    def _unfetched(self, window):
+        keys = self.local_rows(window).exclude(cdms_pk=None).values_list("cdms_pk", flat=True)
+        return set(keys) - self.seen
 
     def verify_suspects(self):
-        if self.answered:
-            return
-        for _ in range(MAX_SUSPECT_ROUNDS):
-            suspects = self._local_keys() - self.seen
+        """Fetch by key the local rows that can change the answer but were not fetched, until none are left."""
+        while True:
+            suspects = self._unfetched(self.window)
             if not suspects:
                 return
-            self._remove(suspects & self.known_absent)
-            to_check = self._within_cap(suspects - self.known_absent)
-            found = set()
-            for page in fetch.by_keys(self.migrator, to_check):
-                found.update(reconcile_page(self.model, page))
-            self._remove(to_check - found)
+            if self.window is not None:
+                suspects = self._unfetched(self.window + SUSPECT_SLACK)
+            if len(suspects) > self.cap:
+                raise ReadCapError(self.model, self.cap, f"{len(suspects)} local rows to check by key are")
             self.seen |= suspects
-            if not self.sliced:
-                return
+            verify_keys(self.model, suspects)
+            if self.window is None:
+                return  # every local match was checked at once
 
-    def _within_cap(self, keys):
-        # After a read cut short by the cap, every local row past it is a suspect; checking
-        # them all would cost a request per 50 rows of the whole local table.
-        if len(keys) <= self.cap:
-            return keys
-        log.warning(
-            "%s: %d local rows could not be checked against the CRM (CDMS_SYNC_MAX_ROWS=%d); "
-            "checked the first %d.",
-            self.model.__name__,
-            len(keys),
-            self.cap,
-            self.cap,
-        )
-        return set(sorted(keys)[: self.cap])
-
-    def _remove(self, keys):
+    def remove_gone(self, keys):
+        """Remove the local rows of keys a by-key request answered without."""
         remove_gone(self.model, keys)
+
+
+def verify_keys(model, keys):
+    """Fetch these keys by key: refresh the rows the CRM has, remove those it answers without; return found."""
+    found = set()
+    if not keys:
+        return found
+    for page in fetch.by_keys(get_migrator(model), keys):
+        found.update(reconcile_page(model, page))
+    remove_gone(model, set(keys) - found)
+    return found

@@ -24,6 +24,8 @@ def parse_args(argv=None):
         default="parental",
         help="deleting an account deletes its contacts (parental, CRM's default) or unlinks them",
     )
+    parser.add_argument("--max-url-bytes", type=int, default=4096, help="IIS maxUrl (HTML 404 past it)")
+    parser.add_argument("--max-query-bytes", type=int, default=2048, help="IIS maxQueryString (HTML 404 past it)")
     return parser.parse_args(argv)
 
 
@@ -37,6 +39,8 @@ def main(argv=None):
         latency_ms=args.latency_ms,
         ntlm_users=args.ntlm_users,
         cascade=args.cascade,
+        max_url_bytes=args.max_url_bytes,
+        max_query_bytes=args.max_query_bytes,
     )
     if args.seed_demo and emu.store.count("Account") == 0:
         emu.store.seed_demo(args.seed_demo)

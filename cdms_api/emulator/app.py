@@ -9,6 +9,7 @@ import json
 import logging
 import time
 import traceback
+from urllib.parse import quote
 
 from . import schema as s
 from .atom import check_acceptable, render_atom, render_error_xml, wants_json
@@ -26,6 +27,11 @@ SIGN_IN_PAGE = (
     b"<!DOCTYPE html><html><head><title>Sign In</title></head><body>"
     b'<form method="post" action="/adfs/ls/"><input name="UserName"/><input name="Password" type="password"/>'
     b'<input type="submit" value="Sign in"/></form></body></html>'
+)
+TOO_LONG_PAGE = (
+    "<!DOCTYPE html><html><head><title>404 - File or directory not found.</title></head><body>"
+    "<h2>HTTP Error 404.{sub} - Not Found</h2><p>The request filtering module is configured to deny a "
+    "request {what}.</p></body></html>"
 )
 
 
@@ -79,6 +85,9 @@ class App:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        too_long = self.too_long(environ)
+        if too_long is not None:
+            return self.send(start_response, too_long)
         if path.startswith("/_emulator/"):
             response = control(self.emu, environ)
         elif path == SERVICE_PATH or path.startswith(SERVICE_PATH + "/"):
@@ -86,6 +95,21 @@ class App:
         else:
             response = error_response(CRMError(404, f"The resource '{path}' does not exist."))
         return self.send(start_response, response)
+
+    def too_long(self, environ):
+        """IIS's HTML 404.14/404.15 when the URL or query string is past its limit, else None."""
+        query = environ.get("QUERY_STRING", "")
+        # PEP 3333: PATH_INFO holds the decoded bytes as latin-1; count them encoded, as IIS does.
+        path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe="/()',:=$@!*+;")
+        if len(query) > self.emu.max_query_bytes:
+            sub, what = 15, "where the query string is too long"
+        elif len(path) + 1 + len(query) > self.emu.max_url_bytes:
+            sub, what = 14, "where the URL is too long"
+        else:
+            return None
+        self.emu.stats.record(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""))
+        body = TOO_LONG_PAGE.format(sub=sub, what=what).encode()
+        return Response(404, [("Content-Type", "text/html")], body)
 
     def send(self, start_response, response, cut=False):
         """Start the WSGI response; with `cut` send only part of the body, then drop the connection."""

@@ -15,12 +15,24 @@ from .store import PARENTAL, Store
 class Emulator:
     """A CRM 2011 OData endpoint on a real HTTP port; see docs/emulator.md."""
 
-    def __init__(self, data_path=None, page_size=50, latency_ms=0, ntlm_users=None, cascade=PARENTAL):
+    def __init__(
+        self,
+        data_path=None,
+        page_size=50,
+        latency_ms=0,
+        ntlm_users=None,
+        cascade=PARENTAL,
+        max_url_bytes=4096,
+        max_query_bytes=2048,
+    ):
         self.store = Store(data_path, cascade=cascade)
         self.faults = Faults()
         self.stats = Stats()
         self.page_size = page_size
         self.latency_ms = latency_ms
+        # IIS request filtering in front of CRM 2011: maxUrl and maxQueryString, after percent-encoding.
+        self.max_url_bytes = max_url_bytes
+        self.max_query_bytes = max_query_bytes
         self.ntlm = NTLMAcceptor(ntlm_users) if ntlm_users else None
         self.base_url = None
         self._server = None

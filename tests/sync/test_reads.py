@@ -6,6 +6,7 @@ import pytest
 from django.db.models import Count, Max, Q
 
 from cdms_api.counting import count_requests
+from cdms_api.exceptions import CDMSError
 from contact.models import Contact
 from organisation.models import Organisation
 from tests.crm_records import later, seed_account, seed_contact, wire_date
@@ -211,14 +212,19 @@ def test_prefetch_and_reverse_relation(cdms):
     assert Organisation.objects.get(cdms_pk=acme).contacts.count() == 3  # a fresh instance, no prefetch cache
 
 
-def test_sync_cap_logs_a_warning(cdms, settings, caplog):
+def test_a_strict_read_past_the_cap_raises_naming_the_cap_and_the_ways_out(cdms, settings):
+    from migrator.exceptions import ReadCapError
+
     settings.CDMS_SYNC_MAX_ROWS = 60
     for i in range(70):
         seed_account(cdms, f"Firm {i}", NumberOfEmployees=1)
-    with caplog.at_level("WARNING", logger="migrator.sync"):
-        rows = list(Organisation.objects.filter(number_of_employees=1))
-    assert len(rows) == 60
-    assert "CDMS_SYNC_MAX_ROWS=60" in caplog.text
+    with pytest.raises(ReadCapError) as raised:
+        list(Organisation.objects.filter(number_of_employees=1))
+    message = str(raised.value)
+    assert "CDMS_SYNC_MAX_ROWS=60" in message
+    assert "Narrow the filter" in message and "cdms_follow" in message and "CDMS_MAX_STALENESS" in message
+    assert isinstance(raised.value, CDMSError)
+    assert len(list(Organisation.objects.filter(number_of_employees=1, name__startswith="Firm 6"))) == 11
 
 
 def test_skip_cdms_queryset_and_context(cdms):
@@ -292,12 +298,194 @@ def test_filters_with_a_subquery_of_a_synced_model(cdms):
     ]
 
 
-def test_a_capped_read_checks_at_most_the_cap_of_local_rows(cdms, settings, caplog):
-    for i in range(100):
-        seed_account(cdms, f"Firm {i}", NumberOfEmployees=1)
+def test_a_read_of_a_stale_mirror_past_the_cap_raises_and_removes_nothing(cdms, settings):
+    from migrator.exceptions import ReadCapError
+
+    keys = [seed_account(cdms, f"Firm {i}", NumberOfEmployees=1) for i in range(100)]
     list(Organisation.objects.all())  # a full local mirror (cap 5000)
     settings.CDMS_SYNC_MAX_ROWS = 20
-    with count_requests() as counter, caplog.at_level("WARNING", logger="migrator.sync"):
-        assert Organisation.objects.filter(number_of_employees=1).count() == 100
-    assert counter.count == 2  # 20 rows fetched, then 20 of the 80 unfetched local rows checked
-    assert "could not be checked" in caplog.text
+    with pytest.raises(ReadCapError):
+        Organisation.objects.filter(number_of_employees=1).count()
+    with pytest.raises(ReadCapError):
+        Organisation.objects.filter(cdms_pk__in=keys).count()
+    assert Organisation.objects.skip_cdms().count() == 100
+
+
+def test_a_key_filter_cut_by_the_cap_deletes_no_live_row(cdms, settings):
+    """Regression: keys not fetched because the cap cut the read were taken for deleted."""
+    from migrator.exceptions import ReadCapError
+
+    acme = seed_account(cdms, "Acme")
+    keys = [seed_account(cdms, f"Firm {i}") for i in range(30)]
+    seed_contact(cdms, "Ann", "Lee", account=keys[-1])
+    list(Organisation.objects.all())
+    list(Contact.objects.all())
+    pks = list(Organisation.objects.skip_cdms().values_list("pk", flat=True))
+    settings.CDMS_SYNC_MAX_ROWS = 10
+    with pytest.raises(ReadCapError):
+        list(Organisation.objects.filter(pk__in=pks))
+    assert Organisation.objects.skip_cdms().count() == 31
+    assert Contact.objects.skip_cdms().get().organisation.cdms_pk == keys[-1]
+    cdms.store.delete("Account", acme)
+    settings.CDMS_SYNC_MAX_ROWS = 5000
+    assert len(Organisation.objects.filter(pk__in=pks)) == 30  # proven gone by key: removed
+
+
+# Regressions: reads stay exact when the CRM changed ahead of a window, across relations and caps.
+
+
+EVERY_COUNTED = ["Acme Ltd", "Beta plc", "Delta", "O'Brien & Sons"]  # the firms with a number and a date
+
+
+def _numbered(crm, n):
+    """`n` accounts with NumberOfEmployees 1..n, mirrored locally; returns their keys by number."""
+    keys = {i: seed_account(crm, f"Firm {i:03}", NumberOfEmployees=i) for i in range(1, n + 1)}
+    list(Organisation.objects.all())
+    return keys
+
+
+def test_a_slice_after_a_row_deleted_ahead_of_the_window_is_the_right_window(cdms):
+    keys = _numbered(cdms, 60)
+    cdms.store.delete("Account", keys[1])
+    window = Organisation.objects.order_by("number_of_employees")[50:55]
+    assert [o.number_of_employees for o in window] == [52, 53, 54, 55, 56]
+
+
+def test_a_slice_after_a_row_changed_ahead_of_the_window_is_the_right_window(cdms):
+    keys = _numbered(cdms, 60)
+    cdms.store.update("Account", keys[2], {"NumberOfEmployees": 100}, modified_on=later())
+    window = Organisation.objects.order_by("number_of_employees")[50:55]
+    assert [o.number_of_employees for o in window] == [52, 53, 54, 55, 56]
+
+
+def test_a_slice_by_name_after_a_row_deleted_ahead_of_the_window(cdms):
+    keys = _numbered(cdms, 5)
+    cdms.store.delete("Account", keys[1])
+    assert [o.name for o in Organisation.objects.order_by("name")[1:3]] == ["Firm 003", "Firm 004"]
+
+
+def test_first_skips_every_deleted_lowest_row_in_two_requests(cdms):
+    keys = _numbered(cdms, 20)
+    for i in range(1, 8):
+        cdms.store.delete("Account", keys[i])
+    with count_requests() as counter:
+        first = Organisation.objects.order_by("number_of_employees").first()
+    assert first.number_of_employees == 8
+    assert counter.count == 2  # the first row in the CRM's order, then the local rows ahead of it by key
+    assert Organisation.objects.skip_cdms().count() == 13
+
+
+def test_first_when_more_rows_were_deleted_than_one_request_checks(cdms):
+    keys = _numbered(cdms, 80)
+    for i in range(1, 61):
+        cdms.store.delete("Account", keys[i])
+    assert Organisation.objects.order_by("number_of_employees").first().number_of_employees == 61
+    assert Organisation.objects.order_by("-number_of_employees").last().number_of_employees == 61
+
+
+def test_exists_on_a_slice_respects_its_start(cdms):
+    seed_account(cdms, "Acme", NumberOfEmployees=5)
+    assert Organisation.objects.filter(number_of_employees=5).exists()
+    assert not Organisation.objects.filter(number_of_employees=5)[1:2].exists()
+    second = seed_account(cdms, "Acme 2", NumberOfEmployees=5)
+    assert Organisation.objects.filter(number_of_employees=5)[1:2].exists()
+    assert not Organisation.objects.filter(number_of_employees=5)[2:].exists()
+    cdms.store.delete("Account", second)  # the local mirror still holds two matching rows
+    assert not Organisation.objects.filter(number_of_employees=5)[1:2].exists()
+
+
+def _family(crm):
+    """Acme with Ann, Beta with Bob, Gamma with no one; all mirrored locally."""
+    acme, beta, gamma = (seed_account(crm, name) for name in ("Acme", "Beta", "Gamma"))
+    ann = seed_contact(crm, "Ann", "Lee", account=acme)
+    bob = seed_contact(crm, "Bob", "Ray", account=beta)
+    list(Organisation.objects.all())
+    list(Contact.objects.all())
+    return acme, beta, gamma, ann, bob
+
+
+def test_the_reverse_relation_reads_children_changed_in_the_crm(cdms):
+    acme, beta, gamma, ann, bob = _family(cdms)
+    cdms.store.delete("Contact", bob)
+    seed_contact(cdms, "Cy", "Hill", account=gamma)
+    seed_contact(cdms, "Di", "Hill", account=acme)
+    assert names(Organisation.objects.filter(contacts__isnull=True)) == ["Beta"]
+    assert names(Organisation.objects.filter(contacts__isnull=False).distinct()) == ["Acme", "Gamma"]
+    counts = dict(Organisation.objects.annotate(n=Count("contacts")).values_list("name", "n"))
+    assert counts == {"Acme": 2, "Beta": 0, "Gamma": 1}
+
+
+def test_the_reverse_relation_with_a_subquery_reads_the_children(cdms):
+    acme, beta, gamma, ann, bob = _family(cdms)
+    cdms.store.update("Contact", bob, {"FirstName": "Bea"}, modified_on=later())
+    seed_contact(cdms, "Bea", "Hill", account=gamma)
+    beas = Contact.objects.filter(first_name="Bea")
+    assert names(Organisation.objects.filter(contacts__in=beas)) == ["Beta", "Gamma"]
+    assert names(Organisation.objects.exclude(contacts__first_name="Ann")) == ["Beta", "Gamma"]
+
+
+def test_contacts_of_an_organisation_deleted_in_the_crm_are_gone(cdms):
+    acme, beta, gamma, ann, bob = _family(cdms)
+    org = Organisation.objects.get(cdms_pk=acme)
+    # Another CRM user deletes Acme; CRM 2011 deletes its contacts with it (a parental relationship).
+    cdms.store.delete("Contact", ann)
+    cdms.store.delete("Account", acme)
+    assert list(Contact.objects.filter(organisation=org)) == []
+    assert [c.first_name for c in Contact.objects.select_related("organisation")] == ["Bob"]
+    assert [c.first_name for c in Contact.objects.filter(organisation__name="Acme")] == []
+
+
+def test_a_join_two_relations_away_is_refused_with_its_name(cdms):
+    from migrator.exceptions import NotSupportedError
+
+    _family(cdms)
+    with pytest.raises(NotSupportedError, match="more than one relation away"):
+        list(Contact.objects.filter(organisation__contacts__first_name="Ann"))
+
+
+@pytest.mark.parametrize(
+    ("lookup", "expected"),
+    [
+        ({"number_of_employees": 2**40}, []),
+        ({"number_of_employees__gt": 2**31}, []),
+        ({"number_of_employees__lt": 2**40}, EVERY_COUNTED),
+        ({"number_of_employees__gte": -(2**40)}, EVERY_COUNTED),
+        ({"number_of_employees__in": [2**40, 10]}, ["Acme Ltd"]),
+        ({"last_verified__gt": dt.datetime(1, 1, 1, tzinfo=UTC)}, EVERY_COUNTED),
+        ({"last_verified__lt": dt.datetime(1700, 1, 1, tzinfo=UTC)}, []),
+        ({"last_verified": dt.datetime(999, 1, 1, tzinfo=UTC)}, []),
+        ({"last_verified__year": 9999}, []),
+        ({"last_verified__year__lte": 9999}, EVERY_COUNTED),
+        ({"last_verified__year": 1}, []),
+        ({"last_verified__date": dt.date(9999, 12, 31)}, []),
+    ],
+)
+def test_values_outside_the_crms_domain_are_answered_without_a_bad_request(firms, lookup, expected):
+    assert names(Organisation.objects.filter(**lookup)) == expected
+
+
+def test_a_value_that_cannot_match_a_crm_row_costs_no_request(firms):
+    with count_requests() as counter:
+        assert list(Organisation.objects.filter(number_of_employees=2**40)) == []
+        assert list(Organisation.objects.filter(last_verified__lt=dt.datetime(1000, 1, 1, tzinfo=UTC))) == []
+    assert counter.count == 0
+
+
+def test_an_invalid_year_is_a_clear_value_error(firms):
+    with pytest.raises(ValueError, match="year 0 is out of range"):
+        list(Organisation.objects.filter(last_verified__year=0))
+
+
+def test_long_and_non_ascii_filter_values_stay_within_the_url_limits(firms):
+    from cdms_api.client import MAX_QUERY_BYTES
+
+    seed_account(firms, "Zoë " * 10)
+    many = [f"Ünïcödé {i} " * 3 for i in range(200)] + ["Zoë " * 10]
+    with count_requests() as counter:
+        assert names(Organisation.objects.filter(name__in=many)) == ["Zoë " * 10]
+        assert names(Organisation.objects.filter(name="é" * 3000)) == []
+        assert names(Organisation.objects.filter(name__icontains="ö" * 1000, number_of_employees=7)) == []
+    assert counter.count > 3  # the `in` list went out in several requests, each accepted
+    served = firms.stats.requests
+    assert all(len(path) < 4096 for _, path in served)
+    assert MAX_QUERY_BYTES == 2048 and firms.max_query_bytes == 2048
