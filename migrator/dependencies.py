@@ -17,6 +17,7 @@ A join more than one relation away from the queried model cannot be synced this 
 raises NotSupportedError naming it.
 """
 
+from django.db import connections
 from django.db.models.sql.query import Query
 
 from .cdms_migrator import get_migrator
@@ -137,8 +138,17 @@ def synced_keys(inner_query):
 
 def keys_of_local_rows(model, pks):
     """CRM keys of the local rows with these primary keys (one query; local-only rows drop out)."""
-    pks = [pk for pk in pks if pk is not None]
+    pks = [pk for pk in pks if pk is not None and _storable(model, pk)]
     if not pks:
         return set()
     rows = model._base_manager.filter(pk__in=pks).exclude(cdms_pk=None)
     return set(rows.values_list("cdms_pk", flat=True))
+
+
+def _storable(model, pk):
+    # A key past the database's integer range names no row (and SQLite refuses to bind it).
+    if not isinstance(pk, int) or isinstance(pk, bool):
+        return True
+    field = model._meta.pk
+    low, high = connections[model._base_manager.db].ops.integer_field_range(field.get_internal_type())
+    return (low is None or pk >= low) and (high is None or pk <= high)

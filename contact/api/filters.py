@@ -1,15 +1,23 @@
-"""Query parameters that filter the contact list: `?last_name=Smith`, `?organisation=3`, ..."""
+"""Query parameters that filter the contact list: `?last_name=Smith`, `?organisation=3`, ...
+
+Values are validated as for organisations (see `organisation.api.filters`): an invalid one is
+a 400 naming the parameter.
+"""
 
 from django_filters import rest_framework as filters
 
 from contact.models import Contact
+from organisation.api.filters import WHOLE_NUMBERS, YearFilter
 
 TEXT = ["exact", "iexact", "icontains", "istartswith"]
-MOMENT = ["exact", "gte", "lte", "gt", "lt", "year", "date", "isnull"]
+MOMENT = ["exact", "gte", "lte", "gt", "lt", "date", "isnull"]
 
 
 class ContactFilter(filters.FilterSet):
     """One parameter per field and lookup; the exact match is named as the field."""
+
+    created__year = YearFilter(field_name="created")
+    modified__year = YearFilter(field_name="modified")
 
     class Meta:
         model = Contact
@@ -22,3 +30,4 @@ class ContactFilter(filters.FilterSet):
             "created": MOMENT,
             "modified": MOMENT,
         }
+        filter_overrides = WHOLE_NUMBERS
