@@ -86,3 +86,12 @@ def test_invalid_contact_filters_are_a_400_naming_the_parameter(api, firms, quer
     response = api.get(f"{CONTACTS}?{query}")
     assert response.status_code == 400, response.content
     assert query.split("=")[0] in response.json()
+
+
+def test_a_filter_matching_more_rows_than_the_cap_is_a_400_naming_the_cap(api, firms, settings):
+    settings.CDMS_SYNC_MAX_ROWS = 1
+    response = api.get(f"{ORGS}?number_of_employees__gt=1")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "cdms_read_too_large"
+    assert "CDMS_SYNC_MAX_ROWS=1" in response.json()["detail"]
+    assert names(api.get(f"{ORGS}?name=Acme")) == ["Acme"]
