@@ -47,6 +47,8 @@ def crm_orderby(queryset, migrator):
     terms = [_term(migrator, key) for key in keys]
     if None in terms:
         return None
+    if not query.standard_ordering:  # reverse(), as last() uses it: every key the other way
+        terms = [(name, field, not descending) for name, field, descending in terms]
     apart = [
         (field, descending)
         for name, field, descending in terms

@@ -23,7 +23,7 @@ from .compiler import compile_where
 from .conf import cdms_settings
 from .exceptions import ReadCapError
 from .reconcile import reconcile_page
-from .removal import remove_gone
+from .removal import parental_children, remove_gone
 from .strategies import choose
 
 log = logging.getLogger("migrator.sync")
@@ -164,7 +164,7 @@ class Read:
 
     def remove_gone(self, keys):
         """Remove the local rows of keys a by-key request answered without."""
-        remove_gone(self.model, keys)
+        remove_proven_gone(self.model, keys)
 
 
 def verify_keys(model, keys):
@@ -174,5 +174,17 @@ def verify_keys(model, keys):
         return found
     for page in fetch.by_keys(get_migrator(model), keys):
         found.update(reconcile_page(model, page))
-    remove_gone(model, set(keys) - found)
+    remove_proven_gone(model, set(keys) - found)
     return found
+
+
+def remove_proven_gone(model, keys):
+    """Remove the local rows of records proven gone, and of their children the CRM deleted with them.
+
+    A local child may still point at a deleted parent although another CRM user had moved it
+    elsewhere first: the children are checked by key, so only those really gone are removed.
+    """
+    for child, name in parental_children(model):
+        rows = child._base_manager.filter(**{f"{name}__cdms_pk__in": keys}).exclude(cdms_pk=None)
+        verify_keys(child, set(rows.values_list("cdms_pk", flat=True)))
+    remove_gone(model, keys)

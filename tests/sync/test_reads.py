@@ -489,3 +489,13 @@ def test_long_and_non_ascii_filter_values_stay_within_the_url_limits(firms):
     served = firms.stats.requests
     assert all(len(path) < 4096 for _, path in served)
     assert MAX_QUERY_BYTES == 2048 and firms.max_query_bytes == 2048
+
+
+def test_last_fetches_in_the_reversed_order(cdms):
+    keys = _numbered(cdms, 3)
+    seed_account(cdms, "Newcomer", NumberOfEmployees=0)  # not local yet
+    cdms.store.delete("Account", keys[3])
+    with count_requests() as counter:
+        assert Organisation.objects.order_by("-number_of_employees").last().name == "Newcomer"
+    assert counter.count == 1
+    assert Organisation.objects.order_by("number_of_employees").reverse().first().number_of_employees == 2
