@@ -207,3 +207,35 @@ def test_exists_on_a_large_local_mirror_is_one_request(cdms):
     with count_requests() as counter:
         assert not Organisation.objects.filter(number_of_employees=3).exists()
     assert counter.count == 1
+
+
+def test_annotating_across_the_reverse_relation_reads_the_children_of_the_fetched_parents(cdms):
+    from django.db.models import Count
+
+    accounts = [seed_account(cdms, f"Firm {i}") for i in range(3)]
+    for account in accounts:
+        seed_contact(cdms, "Ann", "Lee", account=account)
+    with count_requests() as counter:
+        counts = dict(Organisation.objects.annotate(n=Count("contacts")).values_list("name", "n"))
+    assert counts == {"Firm 0": 1, "Firm 1": 1, "Firm 2": 1}
+    assert [r.entity_set for r in counter.requests] == ["AccountSet", "ContactSet"]
+
+
+def test_values_across_the_forward_relation_check_the_parents_by_key(cdms):
+    acme = seed_account(cdms, "Acme")
+    seed_contact(cdms, "Ann", "Lee", account=acme)
+    list(Contact.objects.all())
+    cdms.store.update("Account", acme, {"Name": "Acme Renamed"}, modified_on=later())
+    with count_requests() as counter:
+        assert list(Contact.objects.values_list("first_name", "organisation__name")) == [("Ann", "Acme Renamed")]
+    assert [r.entity_set for r in counter.requests] == ["ContactSet", "AccountSet"]
+
+
+def test_stale_local_rows_are_checked_26_keys_a_request(cdms):
+    keys = [seed_account(cdms, f"Firm {i}", NumberOfEmployees=1) for i in range(60)]
+    list(Organisation.objects.all())
+    for key in keys:
+        cdms.store.update("Account", key, {"NumberOfEmployees": 2}, modified_on=later())
+    with count_requests() as counter:
+        assert Organisation.objects.filter(number_of_employees=1).count() == 0
+    assert counter.count == 1 + 3  # the filter (no rows), then 60 suspects: 26 + 26 + 8
