@@ -64,7 +64,7 @@ class SyncStatusAdmin(admin.ModelAdmin):
             raise PermissionDenied
         try:
             conflicts.resolve(model, key, action, request.user)
-        except (CDMSError, model.DoesNotExist) as exc:
+        except (CDMSError, model.DoesNotExist, ValueError) as exc:  # ValueError: a parent not in the CRM
             self.message_user(request, f"{migrator.service} {key}: not resolved: {exc}", messages.ERROR)
         else:
             self.message_user(request, f"{migrator.service} {key}: {conflicts.COMMENTS[action].lower()}.")

@@ -136,6 +136,17 @@ def test_the_page_resolves_a_conflict_and_says_so(client, cdms, conflicted, pers
     assert f'data-key="{key}"' not in response.content.decode()
 
 
+def test_pushing_a_contact_whose_organisation_is_not_in_the_crm_says_why(client, cdms, conflicted, person):
+    local_only = Organisation(name="Local only")
+    local_only.save(skip_cdms=True)
+    change_locally(Contact, conflicted["contact"], organisation=local_only)
+    client.force_login(person)
+    form = {"entity": "Contact", "key": conflicted["contact"], "action": "push_local"}
+    page = client.post(PAGE, form, follow=True).content.decode()
+    assert "not resolved" in page and "which is not in the CRM" in page
+    assert crm_values(cdms, Contact, conflicted["contact"])["last_name"] == "Lee"
+
+
 @pytest.mark.parametrize(
     "form",
     [
