@@ -9,6 +9,14 @@ from django.db import models
 from .context import is_skipping
 from .managers import CDMSManager
 
+# Django's positional parameters of Model.save() and Model.delete(), in order.
+SAVE_ARGUMENTS = ("force_insert", "force_update", "using", "update_fields")
+DELETE_ARGUMENTS = ("using", "keep_parents")
+
+
+def _keywords(args, names):
+    return dict(zip(names, args, strict=False))
+
 
 class CDMSModel(models.Model):
     """A model whose rows are mirrored in the CRM."""
@@ -25,7 +33,7 @@ class CDMSModel(models.Model):
 
     @classmethod
     def from_db(cls, db, field_names, values):
-        """Loads a row and remembers its mapped values, to send only what changes."""
+        """Load a row and remember its mapped values, to send only what changes."""
         instance = super().from_db(db, field_names, values)
         from .snapshot import take_snapshot
 
@@ -33,21 +41,20 @@ class CDMSModel(models.Model):
         return instance
 
     def save(self, *args, skip_cdms=False, **kwargs):
-        """Saves locally and in the CRM, as one unit; `skip_cdms=True` saves locally only."""
+        """Save locally and in the CRM, as one unit; `skip_cdms=True` saves locally only."""
         if skip_cdms or is_skipping():
             return super().save(*args, **kwargs)
-        from .writes import save_through_cdms
+        from . import writes
 
-        local_save = lambda: super(CDMSModel, self).save(*args, **kwargs)  # noqa: E731
-        return save_through_cdms(self, local_save, update_fields=kwargs.get("update_fields"))
+        return writes.save(self, **_keywords(args, SAVE_ARGUMENTS), **kwargs)
 
     def delete(self, *args, skip_cdms=False, **kwargs):
-        """Deletes locally and in the CRM, as one unit; `skip_cdms=True` deletes locally only."""
+        """Delete locally and in the CRM, as one unit; `skip_cdms=True` deletes locally only."""
         if skip_cdms or is_skipping():
             return super().delete(*args, **kwargs)
-        from .writes import delete_through_cdms
+        from . import writes
 
-        return delete_through_cdms(self, lambda: super(CDMSModel, self).delete(*args, **kwargs))
+        return writes.delete(self, **_keywords(args, DELETE_ARGUMENTS), **kwargs)
 
 
 class ImportCursor(models.Model):

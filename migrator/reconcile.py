@@ -13,6 +13,7 @@ from django.db import transaction
 from . import fetch
 from .cdms_migrator import SYSTEM_FIELDS, get_migrator
 from .exceptions import ObjectsNotInSyncError
+from .local import alias_for_write, local_rows
 from .metrics import reconciled
 from .revisions import REFRESH_COMMENT, record_versions
 from .upsert import upsert
@@ -20,7 +21,7 @@ from .upsert import upsert
 log = logging.getLogger("migrator.reconcile")
 
 
-def reconcile_page(model, records, comment=REFRESH_COMMENT):
+def reconcile_page(model, records, comment=REFRESH_COMMENT, using=None):
     """Bring local rows up to date with these CRM records; returns their keys.
 
     Rows newer locally than in the CRM are left alone; once the rest of the page is written,
@@ -29,14 +30,15 @@ def reconcile_page(model, records, comment=REFRESH_COMMENT):
     migrator = get_migrator(model)
     if not records:
         return []
-    _reconcile_expanded(model, migrator, records, comment)
+    using = alias_for_write(model, using=using)
+    _reconcile_expanded(model, migrator, records, comment, using)
     incoming = [migrator.from_cdms(record) for record in records]
-    existing = _existing(model, [row["cdms_pk"] for row in incoming])
+    existing = _existing(model, [row["cdms_pk"] for row in incoming], using)
     states = {row["cdms_pk"]: sync_state(existing.get(row["cdms_pk"]), version_of(row)) for row in incoming}
     stale = [row for row in incoming if states[row["cdms_pk"]] == STALE]
     if stale:
-        _resolve_foreign_keys(model, migrator, stale)
-        _write(model, migrator, stale, comment)
+        resolve_foreign_keys(model, stale, using)
+        _write(model, migrator, stale, comment, using)
     reconciled(model, states, existing)
     newer = [key for key, state in states.items() if state == LOCAL_NEWER]
     if newer:
@@ -68,7 +70,7 @@ def sync_state(local, crm):
     return IN_SYNC
 
 
-def _reconcile_expanded(model, migrator, records, comment):
+def _reconcile_expanded(model, migrator, records, comment, using):
     """Parents that arrived inline (`$expand`) are reconciled first, at no extra request."""
     for name, navigation in migrator.navigation.items():
         related = _related(model, name)
@@ -77,47 +79,54 @@ def _reconcile_expanded(model, migrator, records, comment):
         inline = [r[navigation] for r in records if isinstance(r.get(navigation), dict) and key in r[navigation]]
         parents = list({parent[key]: parent for parent in inline}.values())
         if parents:
-            reconcile_page(related, parents, comment)
+            reconcile_page(related, parents, comment, using)
 
 
 def _related(model, name):
     return model._meta.get_field(name).related_model
 
 
-def _existing(model, keys):
-    rows = model._base_manager.filter(cdms_pk__in=keys).values_list("cdms_pk", "modified", "cdms_version")
+def _existing(model, keys, using):
+    rows = local_rows(model, using).filter(cdms_pk__in=keys).values_list("cdms_pk", "modified", "cdms_version")
     return {key: (modified, version) for key, modified, version in rows}
 
 
-def _resolve_foreign_keys(model, migrator, rows):
-    for name in migrator.lookup_fields():
+def resolve_foreign_keys(model, rows, using=None):
+    """Replace the CRM keys of foreign keys in `rows` (dicts) by local ids, fetching missing parents.
+
+    Parents that are not local are fetched in one batched request and reconciled first; a
+    key the CRM does not have either becomes None (logged).
+    """
+    using = alias_for_write(model, using=using)
+    for name in get_migrator(model).lookup_fields():
         related = model._meta.get_field(name).related_model
         wanted = {row[name] for row in rows if row[name]}
-        local = local_ids(related, wanted)
+        local = local_ids(related, wanted, using)
         missing = wanted - set(local)
         if missing:
             for page in fetch.by_keys(get_migrator(related), missing):
-                reconcile_page(related, page)
-            local.update(local_ids(related, missing))
+                reconcile_page(related, page, using=using)
+            local.update(local_ids(related, missing, using))
             for key in missing - set(local):
                 log.warning("%s refers to %s %s, which the CRM does not have", model.__name__, name, key)
         for row in rows:
             row[name] = local.get(row[name])
 
 
-def local_ids(model, keys):
+def local_ids(model, keys, using=None):
     """{cdms_pk: local pk} for the local rows with these keys (one query)."""
     if not keys:
         return {}
-    return dict(model._base_manager.filter(cdms_pk__in=keys).values_list("cdms_pk", "pk"))
+    using = alias_for_write(model, using=using)
+    return dict(local_rows(model, using).filter(cdms_pk__in=keys).values_list("cdms_pk", "pk"))
 
 
-def _write(model, migrator, rows, comment):
+def _write(model, migrator, rows, comment, using):
     columns = [*migrator.fields, *SYSTEM_FIELDS, "cdms_pk"]
-    with transaction.atomic():
-        written = upsert(model, rows, columns)
+    with transaction.atomic(using=using):
+        written = upsert(model, rows, columns, using)
         instances = [_instance(model, row, written[row["cdms_pk"]]) for row in rows if row["cdms_pk"] in written]
-        record_versions(model, instances, comment)
+        record_versions(model, instances, comment, using)
 
 
 def _instance(model, row, pk):

@@ -13,14 +13,17 @@ from django.db import connections
 from django.utils import timezone
 from reversion.models import Revision, Version
 
+from .local import alias_for_write
+
 REFRESH_COMMENT = "CDMS refresh"
 
 
 BATCH = 500  # rows per INSERT, well under SQLite's limit of bound parameters
 
 
-def record_versions(model, instances, comment=REFRESH_COMMENT, using="default"):
+def record_versions(model, instances, comment=REFRESH_COMMENT, using=None):
     """One revision per instance, with `comment` and no user, in two statements a batch."""
+    using = alias_for_write(model, using=using)
     for start in range(0, len(instances), BATCH):
         _record_batch(model, instances[start : start + BATCH], comment, using)
 

@@ -1,4 +1,8 @@
-"""What a row held when it was loaded, so that an update sends only the fields that changed."""
+"""What a row held when it was loaded, so that an update sends only the fields that changed.
+
+Also the whole write-relevant state of an instance, so that a failed write can put it back:
+the same call can then be retried, and sends again what the CRM did not take.
+"""
 
 from .cdms_migrator import get_migrator
 
@@ -25,3 +29,25 @@ def changed_fields(instance):
     if before is None:
         return list(now)
     return [name for name, value in now.items() if before.get(name) != value]
+
+
+def capture_state(instance):
+    """Everything a write may change on an instance: field values, pk, `_state` and snapshot."""
+    return {
+        "values": {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields},
+        "adding": instance._state.adding,
+        "db": instance._state.db,
+        "snapshot": getattr(instance, _ATTR, None),
+    }
+
+
+def restore_state(instance, state):
+    """Put an instance back as `capture_state` saw it, so that a failed write can be retried."""
+    for attname, value in state["values"].items():
+        setattr(instance, attname, value)
+    instance._state.adding = state["adding"]
+    instance._state.db = state["db"]
+    if state["snapshot"] is None:
+        instance.__dict__.pop(_ATTR, None)
+    else:
+        setattr(instance, _ATTR, state["snapshot"])

@@ -4,6 +4,10 @@ The WHERE clause lets a row be replaced only by a newer CRM version (a later `mo
 or the same second with a higher `cdms_version`), so processes refreshing the same rows
 in any order converge, and the unique `cdms_pk` keeps one row per CRM record.
 Works on SQLite (3.35+) and PostgreSQL, both of which support ON CONFLICT and RETURNING.
+
+Rows are written in `cdms_pk` order: PostgreSQL locks the conflicting rows of a multi-row
+INSERT in the order of its VALUES, so two processes upserting the same rows in different
+orders would otherwise deadlock. Every writer of the sync layer locks in this order.
 """
 
 from django.db import connections
@@ -11,8 +15,9 @@ from django.db import connections
 BATCH_ROWS = 200
 
 
-def upsert(model, rows, update_fields, using="default"):
+def upsert(model, rows, update_fields, using):
     """Insert or (if newer) update `rows` (dicts of field name -> value); returns {cdms_pk: pk}."""
+    rows = sorted(rows, key=lambda row: row["cdms_pk"])
     written = {}
     for start in range(0, len(rows), BATCH_ROWS):
         written.update(_upsert_batch(model, rows[start : start + BATCH_ROWS], update_fields, using))

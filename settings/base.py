@@ -26,6 +26,12 @@ def _database(url):
 
 
 DATABASES = {"default": _database(env.string("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A transaction that reads and then writes (the sync layer's writes lock their rows
+    # first) must take SQLite's write lock at BEGIN: upgrading a read lock later fails at
+    # once with "database is locked" when another writer holds it. Waiting writers then
+    # queue for up to `timeout` seconds.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TIME_ZONE = env.string("TIME_ZONE", "Europe/London")
