@@ -140,8 +140,10 @@ def _create(instance, migrator, using, kwargs):
         instance.__dict__.pop(PENDING_KEY, None)
     except BaseException:
         if created:
-            compensate(f"delete {migrator.service} {key}", client.delete, migrator.service, key)
-            instance.__dict__.pop(PENDING_KEY, None)
+            if compensate(f"delete {migrator.service} {key}", delete_remote, migrator, key):
+                instance.__dict__.pop(PENDING_KEY, None)
+            else:
+                instance.__dict__[PENDING_KEY] = key  # the record stays: a retry takes it over
         raise
 
 
@@ -337,9 +339,11 @@ def delete_remote(migrator, key):
 
 
 def compensate(what, call, *args, **kwargs):
-    """Undo in the CRM what a failed local write had made it do; log either way."""
+    """Undo in the CRM what a failed local write had made it do; log either way; True if undone."""
     try:
         call(*args, **kwargs)
-        log.error("The local write failed after the CRM accepted it; compensated: %s", what)
     except CDMSError as exc:
         log.error("The local write failed after the CRM accepted it; compensation FAILED (%s): %s", what, exc)
+        return False
+    log.error("The local write failed after the CRM accepted it; compensated: %s", what)
+    return True
