@@ -12,7 +12,7 @@ DEMO_ROWS ?= 200
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint install browser clean retire-check
+.PHONY: run test soak lint install browser clean retire-check
 
 install: $(STAMP)
 
@@ -76,6 +76,21 @@ test: $(STAMP) browser
 retire-check: $(STAMP)
 	@if [ -f .ci/retire.py ]; then PG_URL=$(PG_URL) $(BIN)/python .ci/retire.py; \
 	else echo "The CRM is retired: nothing to rehearse."; fi
+
+# make soak: the tests marked `soak` at full length (SOAK=1; SOAK_SECONDS, default 600, per
+# soak test) on SQLite, then on PostgreSQL when it answers.
+soak: $(STAMP)
+	@status=0; ran=""; \
+	echo "=== soak on SQLite ==="; \
+	if SOAK=1 DATABASE_URL=sqlite:///$(CURDIR)/.soak-db.sqlite3 $(BIN)/python -m pytest -m soak -s $(PYTEST_ARGS); \
+	then ran="SQLite (passed)"; else status=1; ran="SQLite (FAILED)"; fi; \
+	if $(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", 5432), 2).close()' 2>/dev/null; then \
+	  echo "=== soak on PostgreSQL ($(PG_URL)) ==="; \
+	  if SOAK=1 DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -m soak -s $(PYTEST_ARGS); \
+	  then ran="$$ran, PostgreSQL (passed)"; else status=1; ran="$$ran, PostgreSQL (FAILED)"; fi; \
+	else ran="$$ran; PostgreSQL not reachable at 127.0.0.1:5432, not run"; fi; \
+	echo "=== soak: $$ran ==="; \
+	exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -24,7 +24,7 @@ from .cdms_migrator import SYSTEM_FIELDS, get_migrator
 from .conf import cdms_settings
 from .connection import get_client
 from .exceptions import BulkWriteError, NotSupportedError
-from .local import local_rows
+from .local import local_rows, retrying_vanished_parents
 from .reconcile import reconcile_page
 from .revisions import record_versions
 from .snapshot import capture_state, restore_state
@@ -72,7 +72,12 @@ class _Restored:
 
 
 def bulk_create(queryset, objs, batch_size=None, ignore_conflicts=False, update_conflicts=False, **kwargs):
-    """Create every object in the CRM, then locally in bulk."""
+    """Create every object locally (one statement), in the CRM (concurrently), then store the CRM's answers.
+
+    As with a single create, the local rows come first (local constraint errors surface before
+    the CRM is touched, and a concurrent read that meets a new record waits for its row);
+    the rows of the objects the CRM refused are removed again before the commit.
+    """
     if ignore_conflicts or update_conflicts:
         raise NotSupportedError("bulk_create", "conflict handling cannot be mirrored in the CRM")
     model, using = queryset.model, queryset.db
@@ -84,15 +89,16 @@ def bulk_create(queryset, objs, batch_size=None, ignore_conflicts=False, update_
             # A related row missing from the CRM fails here, before any request.
             bodies[obj.cdms_pk] = crm_values(obj, migrator.fields)
         create = lambda obj: get_client().create(migrator.service, bodies[obj.cdms_pk], key=obj.cdms_pk)  # noqa: E731
-        succeeded, failures = run_concurrently(create, objs)
-        settle = lambda obj: settle_lost_create(get_client(), migrator, obj, obj.cdms_pk)  # noqa: E731
-        run_concurrently(settle, _items(failures))
-        created = _items(succeeded)
+        created = []
         try:
             with transaction.atomic(using=using):
-                apply_records(succeeded, using)
-                local_rows(model, using).bulk_create(created, batch_size=batch_size)
-                record_versions(model, created, comment="Created in bulk", using=using)
+                local_rows(model, using).bulk_create(objs, batch_size=batch_size)
+                succeeded, failures = run_concurrently(create, objs)
+                created = _items(succeeded)
+                settle = lambda obj: settle_lost_create(get_client(), migrator, obj, obj.cdms_pk)  # noqa: E731
+                run_concurrently(settle, _items(failures))
+                local_rows(model, using).filter(pk__in=[obj.pk for obj in _items(failures)]).delete()
+                _store_created(model, using, migrator, succeeded)
         except BaseException:
             undo = lambda obj: compensate(f"delete {obj.cdms_pk}", delete_remote, migrator, obj.cdms_pk)  # noqa: E731
             run_concurrently(undo, created)
@@ -101,6 +107,13 @@ def bulk_create(queryset, objs, batch_size=None, ignore_conflicts=False, update_
     if failures:
         raise BulkWriteError("bulk_create", failures, created)
     return created
+
+
+def _store_created(model, using, migrator, succeeded):
+    created = _items(succeeded)
+    names = apply_records(succeeded, using)
+    retrying_vanished_parents(lambda: local_rows(model, using).bulk_update(created, names), using)
+    record_versions(model, created, comment="Created in bulk", using=using)
 
 
 def update_queryset(queryset, values):

@@ -6,7 +6,11 @@ the database alias they write to (a model's `objects` would sync, and its `save(
 write through the CRM again).
 """
 
-from django.db import models, router
+from django.db import IntegrityError, connections, models, router, transaction
+
+# A write that meets a row another process removed meanwhile (a foreign key to a parent that
+# is gone) is tried again this many times in all, resolving the keys afresh.
+WRITE_ATTEMPTS = 3
 
 
 def alias_for_write(model, instance=None, using=None):
@@ -27,3 +31,29 @@ def delete_locally(instance, using, **kwargs):
 def local_rows(model, using):
     """A plain queryset of the model's local rows on `using`, which never calls the CRM."""
     return models.QuerySet(model, using=using)
+
+
+def check_constraints_now(using):
+    """Check foreign keys at each statement for the rest of this transaction (PostgreSQL).
+
+    Django declares them DEFERRABLE INITIALLY DEFERRED, so a parent deleted by another process
+    between looking up its id and committing fails the commit, where nothing can retry.
+    Checked at the statement, the failure comes inside the savepoint that wrote the row.
+    SQLite needs none of this: its writing transactions hold the database from BEGIN.
+    """
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def retrying_vanished_parents(write, using):
+    """Run `write()` in a savepoint, again (up to WRITE_ATTEMPTS) if a parent vanished meanwhile."""
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic(using=using):
+                check_constraints_now(using)
+                return write()
+        except IntegrityError:
+            if attempt == WRITE_ATTEMPTS:
+                raise

@@ -13,7 +13,7 @@ from django.db import transaction
 from . import fetch
 from .cdms_migrator import SYSTEM_FIELDS, get_migrator
 from .exceptions import ObjectsNotInSyncError
-from .local import alias_for_write, local_rows
+from .local import alias_for_write, local_rows, retrying_vanished_parents
 from .metrics import reconciled
 from .revisions import REFRESH_COMMENT, record_versions
 from .upsert import upsert
@@ -37,7 +37,6 @@ def reconcile_page(model, records, comment=REFRESH_COMMENT, using=None):
     states = {row["cdms_pk"]: sync_state(existing.get(row["cdms_pk"]), version_of(row)) for row in incoming}
     stale = [row for row in incoming if states[row["cdms_pk"]] == STALE]
     if stale:
-        resolve_foreign_keys(model, stale, using)
         _write(model, migrator, stale, comment, using)
     reconciled(model, states, existing)
     newer = [key for key, state in states.items() if state == LOCAL_NEWER]
@@ -122,11 +121,22 @@ def local_ids(model, keys, using=None):
 
 
 def _write(model, migrator, rows, comment, using):
-    columns = [*migrator.fields, *SYSTEM_FIELDS, "cdms_pk"]
-    with transaction.atomic(using=using):
-        written = upsert(model, rows, columns, using)
-        instances = [_instance(model, row, written[row["cdms_pk"]]) for row in rows if row["cdms_pk"] in written]
-        record_versions(model, instances, comment, using)
+    if migrator.lookup_fields():
+        # Parents are resolved inside the transaction that writes the children (and again,
+        # should one vanish meanwhile), so no child is written pointing at a removed row.
+        retrying_vanished_parents(
+            lambda: _write_page(model, migrator, [dict(r) for r in rows], comment, using), using
+        )
+    else:
+        with transaction.atomic(using=using):
+            _write_page(model, migrator, rows, comment, using)
+
+
+def _write_page(model, migrator, rows, comment, using):
+    resolve_foreign_keys(model, rows, using)
+    written = upsert(model, rows, [*migrator.fields, *SYSTEM_FIELDS, "cdms_pk"], using)
+    instances = [_instance(model, row, written[row["cdms_pk"]]) for row in rows if row["cdms_pk"] in written]
+    record_versions(model, instances, comment, using)
 
 
 def _instance(model, row, pk):

@@ -29,7 +29,7 @@ from cdms_api.exceptions import CDMSDuplicateKeyError, CDMSError, CDMSNotFoundEr
 
 from .cdms_migrator import SYSTEM_FIELDS, get_migrator
 from .connection import get_client
-from .local import alias_for_write, delete_locally, local_rows, save_locally
+from .local import alias_for_write, delete_locally, local_rows, retrying_vanished_parents, save_locally
 from .reconcile import resolve_foreign_keys
 from .snapshot import capture_state, changed_fields, mapped_values, restore_state, take_snapshot
 
@@ -311,8 +311,9 @@ def apply_records(pairs, using):
 
 
 def store(instance, record, using):
-    """Copy a CRM record onto an instance and write it locally."""
-    save_locally(instance, using, update_fields=apply_records([(instance, record)], using))
+    """Copy a CRM record onto an instance and write it locally (its parents fetched if not local)."""
+    write = lambda: save_locally(instance, using, update_fields=apply_records([(instance, record)], using))  # noqa: E731
+    retrying_vanished_parents(write, using)
 
 
 def restore_body(instance, values, using):

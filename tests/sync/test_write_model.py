@@ -177,6 +177,7 @@ def make_machine(crm):
     return WriteModel
 
 
+@pytest.mark.soak
 @pytest.mark.django_db(transaction=True)
 def test_writes_under_every_fault_stay_retryable_and_converge(cdms, settings_override):
     options = settings(
