@@ -1,11 +1,20 @@
-"""Concurrent writers wait for each other instead of failing (SQLite's IMMEDIATE transactions)."""
+"""Concurrent writers wait instead of failing: rows in key order, SQLite's IMMEDIATE transactions."""
 
+import datetime as dt
+import json
+import os
+import random
+import subprocess
+import sys
 import threading
+import uuid
+from pathlib import Path
 
 import pytest
 import requests
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.core.wsgi import get_wsgi_application
+from django.db import connection
 from django.test.testcases import QuietWSGIRequestHandler
 from rest_framework.authtoken.models import Token
 
@@ -67,3 +76,52 @@ def test_forty_concurrent_patches_against_a_live_server_all_succeed(live_server_
         record = cdms.store.get("Account", org.cdms_pk)
         assert (org.city, org.number_of_employees) == (record["Address1_City"], record["NumberOfEmployees"])
         assert org.modified == odata.parse_date(record["ModifiedOn"])
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _database_url():
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+
+
+def _record(key, version):
+    stamp = odata.format_date(dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=version))
+    return {
+        "AccountId": key,
+        "Name": f"v{version}",
+        "ModifiedOn": stamp,
+        "CreatedOn": stamp,
+        "VersionNumber": version,
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_of_the_same_rows_in_different_orders_never_deadlock():
+    # Each process refreshes the same 50 rows, page after page, each page newer and in its own
+    # order: without a common lock order, PostgreSQL's upserts deadlock within a few pages.
+    keys = [str(uuid.uuid4()) for _ in range(50)]
+    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONPATH": str(ROOT)}
+    workers = []
+    for seed in range(4):
+        rng = random.Random(seed)
+        pages = [[_record(key, version) for key in rng.sample(keys, len(keys))] for version in range(1, 9)]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.sync.page_worker"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        workers.append((proc, json.dumps(pages)))
+    for proc, payload in workers:
+        proc.stdin.write(payload)
+        proc.stdin.close()
+    errors = [proc.stderr.read() for proc, _ in workers if proc.wait(timeout=300) != 0]
+    assert errors == []
+    rows = list(Organisation.objects.skip_cdms().values_list("name", "cdms_version"))
+    assert len(rows) == len(keys) and set(rows) == {("v8", 8)}
