@@ -20,7 +20,7 @@ from rest_framework.authtoken.models import Token
 
 from cdms_api import odata
 from organisation.models import Organisation
-from tests.api.seeding import make_user
+from tests.domain.users import make_user
 
 WRITERS = 40
 
