@@ -6,6 +6,7 @@ backwards in any worker's sight, and after one read the local tables equal the C
 per record.
 """
 
+import contextlib
 import os
 import random
 import subprocess
@@ -77,7 +78,7 @@ def _records(crm, entity):
 
 @pytest.mark.soak
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_readers_and_writers_converge_without_errors(cdms, settings):
+def test_concurrent_readers_and_writers_converge_without_errors(cdms, settings, tmp_path):
     settings.CDMS_TIMEOUT = 30.0
     rng = random.Random(0)
     for i in range(60):
@@ -94,20 +95,24 @@ def test_concurrent_readers_and_writers_converge_without_errors(cdms, settings):
     }
     other = OtherCRMUser(cdms, seed=1)
     other.start()
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.soak.worker", str(SECONDS), str(seed)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for seed in range(WORKERS)
-    ]
-    outputs = [proc.communicate(timeout=SECONDS + 300) for proc in workers]
+    # Output goes to files: a long soak logs more than a pipe holds, and a worker blocked on a
+    # full pipe while holding a row lock would stall the others.
+    with contextlib.ExitStack() as files:
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.soak.worker", str(SECONDS), str(seed)],
+                cwd=ROOT,
+                env=env,
+                stdout=files.enter_context((tmp_path / f"{seed}.out").open("w")),
+                stderr=files.enter_context((tmp_path / f"{seed}.err").open("w")),
+            )
+            for seed in range(WORKERS)
+        ]
+        for proc in workers:
+            proc.wait(timeout=SECONDS + 300)
     other.stopping.set()
     other.join(timeout=30)
+    outputs = [((tmp_path / f"{s}.out").read_text(), (tmp_path / f"{s}.err").read_text()) for s in range(WORKERS)]
     failed = [err for proc, (_, err) in zip(workers, outputs, strict=True) if proc.returncode != 0]
     assert failed == [], "\n".join(failed)
     print("".join(out for out, _ in outputs), f"other CRM user: {other.changes} changes")
