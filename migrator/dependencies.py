@@ -9,6 +9,9 @@ gathered here first, into a `Dependencies` object that the compiler only reads:
   syncs the related rows that satisfy it and keeps the keys it leads to;
 - `pk=`, `pk__in=`, `organisation=`, `organisation__in=` are turned into CRM keys through the
   local rows (one local query);
+- `exclude()` across a multi-valued relation (Django's NOT EXISTS subquery) syncs the related
+  rows each of its conditions names; any other `Exists()`/`Subquery()` over a synced model is
+  refused;
 - a relation the filter cannot be narrowed by (`contacts__isnull=...`, an F expression across
   it, or a join used only by an annotation, `values()` or `order_by()`) is noted in
   `related_after`: after the read, the rows related to the fetched ones are synced too.
@@ -18,6 +21,7 @@ raises NotSupportedError naming it.
 """
 
 from django.db import connections
+from django.db.models.expressions import ResolvedOuterRef
 from django.db.models.sql.query import Query
 
 from .cdms_migrator import get_migrator
@@ -48,6 +52,7 @@ def prepare(queryset):
     """Sync what the filters of `queryset` depend on; return its Dependencies."""
     deps = Dependencies()
     query = queryset.query
+    _subqueries(query, deps)
     base = base_alias(query)
     filtered = set()
     for lookup in lookups(query.where):
@@ -66,6 +71,70 @@ def prepare(queryset):
             if step is not None:
                 deps.related_after.add(step)
     return deps
+
+
+def _subqueries(query, deps):
+    """Follow the relations inside `exclude()`'s subquery; refuse other subquery expressions."""
+    expressions = list(query.annotations.values())
+    for lookup in lookups(query.where):
+        expressions.append(lookup.lhs)
+        if hasattr(lookup.rhs, "resolve_expression") and not isinstance(lookup.rhs, Query):
+            expressions.append(lookup.rhs)
+    for expression in expressions:
+        inner = _synced_subquery(expression)
+        if inner is None:
+            continue
+        if inner.model is not query.model:
+            raise NotSupportedError(
+                "filter",
+                f"an Exists() or Subquery() over {inner.model._meta.label} cannot be synced with the CRM; "
+                "filter with `field__in=<queryset>` or across the relation instead",
+            )
+        _sync_rows_named(query, inner, deps)
+
+
+def _sync_rows_named(query, inner, deps):
+    """Sync the related rows each condition of `exclude()`'s NOT EXISTS subquery names.
+
+    Django writes `exclude(contacts__first_name="Ann")` as NOT EXISTS over the contacts. Once
+    every contact that satisfies a condition, locally or in the CRM, has been read, each
+    contact's truth of that condition is the mirror's, and so is any combination of them.
+    The `IS NOT NULL` terms Django adds beside a condition on the same rows need nothing more.
+    """
+    conditions = [lookup for lookup in lookups(inner.where) if _is_condition(query, lookup)]
+    for lookup in conditions:
+        col, transforms = column(lookup.lhs)
+        related = col.target.model
+        if hasattr(lookup.rhs, "resolve_expression") or (lookup.lookup_name == "isnull" and len(conditions) == 1):
+            deps.related_after.add(_reverse_step(query.model, related))
+        elif lookup.lookup_name != "isnull":
+            path = "__".join([col.target.name] + [t.lookup_name for t in transforms] + [lookup.lookup_name])
+            list(related._default_manager.filter(**{path: lookup.rhs}).values_list("pk", flat=True))
+
+
+def _is_condition(query, lookup):
+    target = column(lookup.lhs)
+    if target is None or target[0].target.model is query.model:
+        return False
+    return not isinstance(lookup.rhs, ResolvedOuterRef)  # that is the correlation with the outer row
+
+
+def _reverse_step(model, related):
+    for field in related._meta.get_fields():
+        if field.is_relation and field.many_to_one and field.related_model is model:
+            return field, False
+    raise NotSupportedError("exclude", f"no relation from {related._meta.label} to {model._meta.label}")
+
+
+def _synced_subquery(expression):
+    inner = getattr(expression, "query", None)
+    if isinstance(inner, Query) and get_migrator(inner.model) is not None:
+        return inner
+    for source in getattr(expression, "get_source_expressions", list)():
+        found = _synced_subquery(source) if source is not None else None
+        if found is not None:
+            return found
+    return None
 
 
 def _hop_to_synced(query, alias):

@@ -499,3 +499,29 @@ def test_last_fetches_in_the_reversed_order(cdms):
         assert Organisation.objects.order_by("-number_of_employees").last().name == "Newcomer"
     assert counter.count == 1
     assert Organisation.objects.order_by("number_of_employees").reverse().first().number_of_employees == 2
+
+
+def test_exists_and_subquery_expressions_over_a_synced_model_are_refused(cdms):
+    from django.db.models import Exists, OuterRef, Subquery
+
+    from migrator.exceptions import NotSupportedError
+
+    _family(cdms)
+    children = Contact.objects.filter(organisation=OuterRef("pk"))
+    with pytest.raises(NotSupportedError, match="Exists\\(\\) or Subquery\\(\\) over contact.Contact"):
+        list(Organisation.objects.filter(Exists(children)))
+    with pytest.raises(NotSupportedError, match="over contact.Contact"):
+        list(Organisation.objects.annotate(first=Subquery(children.values("first_name")[:1])))
+    assert names(Organisation.objects.skip_cdms().filter(Exists(children))) == ["Acme", "Beta"]
+
+
+def test_exclude_across_the_reverse_relation_reads_the_children_it_names(cdms):
+    acme, beta, gamma, ann, bob = _family(cdms)
+    cdms.store.update("Contact", bob, {"FirstName": "Ann"}, modified_on=later())
+    seed_contact(cdms, "Ann", "Hill", account=gamma)
+    cdms.store.delete("Contact", ann)
+    assert names(Organisation.objects.exclude(contacts__first_name="Ann")) == ["Acme"]
+    assert names(Organisation.objects.exclude(contacts__first_name="Ann", contacts__last_name="Hill")) == [
+        "Acme",
+        "Beta",
+    ]

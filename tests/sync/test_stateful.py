@@ -53,9 +53,11 @@ STATS = {"histories": 0, "steps": 0, "reads": 0, "refused": 0, "capped_reads": 0
 ORG_ORDERS = ["number_of_employees", "-number_of_employees", "last_verified", "-last_verified"]
 ORG_ORDERS += ["name", "-name", "modified", "-created", "pk", "-uk_organisation"]
 ORG_SHAPES = ["list", "exclude", "count", "exists", "first", "last", "slice", "slice_exists", "aggregate"]
-ORG_SHAPES += ["values", "annotate", "childless", "with_child_named", "child_subquery", "prefetch"]
+ORG_SHAPES += ["values", "annotate", "childless", "with_child_named", "without_child_named", "child_subquery"]
+ORG_SHAPES += ["prefetch"]
 WINDOW_SHAPES = ["first", "last", "slice", "slice_exists", "exists"]
-RELATION_SHAPES = ["annotate", "childless", "with_child_named", "child_subquery", "prefetch"]
+RELATION_SHAPES = ["annotate", "childless", "with_child_named", "without_child_named", "child_subquery"]
+RELATION_SHAPES += ["prefetch"]
 CONTACT_SHAPES = ["list", "select_related", "values", "count", "slice", "of_organisation", "first"]
 
 account_attrs = st.fixed_dictionaries(
@@ -128,6 +130,7 @@ def read_organisations(qs, shape, order, low, size, name):
         "annotate": lambda: sorted(qs.annotate(n=Count("contacts")).values_list("pk", "n").order_by()),
         "childless": lambda: {o.pk for o in qs.filter(contacts__isnull=True)},
         "with_child_named": lambda: {o.pk for o in qs.filter(contacts__first_name__iexact=name)},
+        "without_child_named": lambda: {o.pk for o in qs.exclude(contacts__first_name__iexact=name)},
         "child_subquery": lambda: {
             o.pk for o in qs.filter(contacts__in=Contact.objects.filter(first_name__icontains=name[:2]))
         },
