@@ -10,7 +10,7 @@
   enough fetched rows satisfy the local query.
 - `All`: everything else; every matching row, and more than CDMS_SYNC_MAX_ROWS raises ReadCapError.
 
-So `Organisation.objects.filter(city__iexact="leeds")[:5]` on an unordered queryset is a
+So `Organisation.objects.filter(city__iexact="leeds").order_by()[:5]` (no order) is a
 `WalkUntil(5)`, `order_by("number_of_employees")[:5]` an `OrderedSlice` of one request,
 and `order_by("name")[:5]` (strings order differently in the CRM) an `All`.
 A strategy only fetches and reconciles: checking the local rows that were not fetched is

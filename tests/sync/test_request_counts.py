@@ -1,5 +1,7 @@
 """Exact CRM round trips per ORM operation, counted at the client like assertNumQueries."""
 
+import pytest
+
 from cdms_api.counting import count_requests
 from contact.models import Contact
 from organisation.models import Organisation
@@ -239,3 +241,22 @@ def test_stale_local_rows_are_checked_26_keys_a_request(cdms):
     with count_requests() as counter:
         assert Organisation.objects.filter(number_of_employees=1).count() == 0
     assert counter.count == 1 + 3  # the filter (no rows), then 60 suspects: 26 + 26 + 8
+
+
+STRATEGIES = [
+    (lambda: list(Organisation.objects.filter(city__iexact="leeds").order_by()[:5]), ["WalkUntil"]),
+    (lambda: list(Organisation.objects.order_by("number_of_employees")[:5]), ["OrderedSlice"]),
+    (lambda: list(Organisation.objects.filter(city__iexact="leeds")[:5]), ["All"]),  # by name: not shared
+    (lambda: Organisation.objects.filter(city="Leeds").exists(), ["WalkUntil"]),
+    (lambda: list(Organisation.objects.filter(cdms_pk="0a4814f9-0000-4000-8000-000000000001")), ["ByKeys"]),
+    (lambda: list(Organisation.objects.filter(number_of_employees=2**40)), ["Nothing"]),
+    (lambda: list(Contact.objects.filter(organisation__name="Acme")), ["All", "All"]),
+]
+
+
+@pytest.mark.parametrize(("read", "chosen"), STRATEGIES)
+def test_each_read_names_its_strategy(cdms, caplog, read, chosen):
+    seed_account(cdms, "Acme", Address1_City="Leeds", NumberOfEmployees=5)
+    with caplog.at_level("DEBUG", logger="migrator.sync"):
+        read()
+    assert [r.getMessage().split(": ")[1] for r in caplog.records if r.name == "migrator.sync"] == chosen
