@@ -11,12 +11,14 @@ the sync layer, a lowered CDMS_SYNC_MAX_ROWS, and reads of every shape. After ea
 - no local row of a record the CRM still has was ever removed (checked after every step).
 
 Slices and first()/last() are compared by their order keys (rows that tie may come in any
-order) and by membership in the unsliced answer. `make test` runs a few short histories;
-SOAK=1 (`make soak`) runs long ones: STATEFUL_EXAMPLES histories of STATEFUL_STEPS steps.
+order) and by membership in the unsliced answer. `make test` runs 3 fixed histories of up to
+25 steps; SOAK=1 (`make soak`) runs rounds of STATEFUL_EXAMPLES (25) random histories of up to
+STATEFUL_STEPS (40) steps until SOAK_SECONDS (600) have passed.
 """
 
 import contextlib
 import os
+import time
 import uuid
 
 import pytest
@@ -46,7 +48,8 @@ from tests.sync.test_differential import (
 )
 
 SOAK = os.environ.get("SOAK") == "1"
-EXAMPLES = int(os.environ.get("STATEFUL_EXAMPLES", "70" if SOAK else "3"))
+SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", 600))
+EXAMPLES = int(os.environ.get("STATEFUL_EXAMPLES", "25" if SOAK else "3"))  # histories per round
 STEPS = int(os.environ.get("STATEFUL_STEPS", "40" if SOAK else "25"))
 CAPS = [3, 8, 5000]
 STATS = {"histories": 0, "steps": 0, "reads": 0, "refused": 0, "capped_reads": 0, "most_accounts": 0}
@@ -418,7 +421,11 @@ class ReadsMachine(RuleBasedStateMachine):
 def test_reads_equal_a_mirror_of_the_crm_under_any_history(cdms, settings):
     ReadsMachine.crm = cdms
     ReadsMachine.django_settings = settings
-    run_state_machine_as_test(ReadsMachine, settings=settings_for_budget())
+    deadline = time.monotonic() + SOAK_SECONDS
+    while True:
+        run_state_machine_as_test(ReadsMachine, settings=settings_for_budget())
+        if not SOAK or time.monotonic() >= deadline:
+            break
     print(f"stateful: {STATS} ({STATS['steps'] - STATS['histories']} rule steps)")
     assert STATS["reads"] > 0
 
