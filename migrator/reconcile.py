@@ -9,6 +9,7 @@ mapped to local rows by `cdms_pk`; parents missing locally are fetched in one ba
 import logging
 
 from django.db import transaction
+from django.db.models.base import ModelState
 
 from . import fetch
 from .cdms_migrator import SYSTEM_FIELDS, get_migrator
@@ -135,12 +136,26 @@ def _write(model, migrator, rows, comment, using):
 def _write_page(model, migrator, rows, comment, using):
     resolve_foreign_keys(model, rows, using)
     written = upsert(model, rows, [*migrator.fields, *SYSTEM_FIELDS, "cdms_pk"], using)
-    instances = [_instance(model, row, written[row["cdms_pk"]]) for row in rows if row["cdms_pk"] in written]
-    record_versions(model, instances, comment, using)
+    record_versions(model, _instances(model, rows, written, using), comment, using)
 
 
-def _instance(model, row, pk):
-    """A model instance of a written row (foreign keys given by local id)."""
-    instance = model(pk=pk, **{model._meta.get_field(name).attname: value for name, value in row.items()})
-    instance._state.adding = False
-    return instance
+def _instances(model, rows, written, using):
+    """Model instances of the written rows (foreign keys given by local id), for their versions.
+
+    Built as `Model.from_db` would, without `__init__`'s per-field work: every concrete field
+    is set (from the row, or its default), so nothing is loaded later.
+    """
+    fields = [(field.name, field.attname, field) for field in model._meta.concrete_fields if not field.primary_key]
+    instances = []
+    for row in rows:
+        pk = written.get(row["cdms_pk"])
+        if pk is None:
+            continue
+        instance = model.__new__(model)
+        values = {attname: row[name] if name in row else field.get_default() for name, attname, field in fields}
+        instance.__dict__.update(values)
+        instance.pk = pk
+        instance._state = ModelState()
+        instance._state.adding, instance._state.db = False, using
+        instances.append(instance)
+    return instances
