@@ -11,6 +11,7 @@ created records deleted, the old values merged back, the deleted records re-crea
 the error is raised; the instances are then as they were before the call.
 """
 
+import contextvars
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -44,7 +45,9 @@ def run_concurrently(call, items):
 
     workers = max(1, min(cdms_settings.CDMS_WRITE_CONCURRENCY, len(items)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cdms-write") as pool:
-        outcomes = list(pool.map(attempt, items))
+        # Each request runs in a copy of the caller's context, so its log line carries the request id.
+        contexts = [contextvars.copy_context() for _ in items]
+        outcomes = list(pool.map(lambda context, item: context.run(attempt, item), contexts, items))
     succeeded = [(item, result) for item, result, exc in outcomes if exc is None]
     failures = [(item, exc) for item, _, exc in outcomes if exc is not None]
     return succeeded, failures

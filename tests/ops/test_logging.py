@@ -11,7 +11,8 @@ import pytest
 
 from cdms_api.counting import count_requests
 from core.ops.logs import JsonFormatter
-from core.ops.request_id import RequestIdFilter
+from core.ops.request_id import RequestIdFilter, bound
+from organisation.models import Organisation
 from tests.crm_records import seed_account
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,3 +115,12 @@ def test_an_unknown_log_format_stops_start_up_naming_the_variable():
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "LOG_FORMAT='xml' is not one of: plain, json." in done.stderr
+
+
+def test_the_concurrent_requests_of_a_bulk_write_carry_the_request_id(cdms, crm_lines, settings):
+    settings.CDMS_WRITE_CONCURRENCY = 3
+    with bound("bulk-9"):
+        Organisation.objects.bulk_create([Organisation(name=f"Bulk {i}") for i in range(3)])
+    posts = [line for line in crm_lines if line["crm_method"] == "POST"]
+    assert len(posts) == 3
+    assert {line["request_id"] for line in crm_lines} == {"bulk-9"}
