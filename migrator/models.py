@@ -101,6 +101,10 @@ class Watermark(models.Model):
     last_follow_error = models.TextField(blank=True)
     last_sweep_at = models.DateTimeField(null=True, blank=True)
     last_sweep_error = models.TextField(blank=True)
+    # One follower per entity at a time: a lease with a time-to-live, renewed after each page,
+    # so a killed follower's lease expires and another takes over from the checkpoint.
+    lease_holder = models.CharField(max_length=200, blank=True)
+    lease_expires = models.DateTimeField(null=True, blank=True)
     updated = models.DateTimeField(auto_now=True)
 
     def __str__(self):
@@ -113,3 +117,28 @@ class SyncStatus(Watermark):
     class Meta:
         proxy = True
         verbose_name = verbose_name_plural = "CRM sync"
+
+
+class SweepPartition(models.Model):
+    """One part of a key sweep of one CRM entity: the local rows created in [low, high).
+
+    A sweep is planned as a set of partitions that any worker (a thread, a `cdms_follow`
+    process, a Celery task) claims for a time-to-live and completes; when the last one of a
+    sweep is done, the entity's delete watermark moves to the sweep's start.
+    """
+
+    entity = models.CharField(max_length=100)
+    sweep_started = models.DateTimeField()
+    index = models.PositiveIntegerField()
+    low = models.DateTimeField(null=True, blank=True)
+    high = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claim_expires = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    removed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entity", "index"], name="one_partition_per_index")]
+
+    def __str__(self):
+        return f"{self.entity} sweep {self.sweep_started:%Y-%m-%d %H:%M:%S} part {self.index}"

@@ -1,14 +1,17 @@
 """`CDMSQuerySet`: a QuerySet that reconciles with the CRM before the database answers.
 
 Every way a queryset is evaluated (iteration, len, bool, slicing, get, count, exists,
-aggregate, iterator, values, prefetching...) passes through one of the hooks below,
-which first brings the rows the query can return up to date from the CRM (`sync`)
-and then lets Django evaluate the query locally with its exact semantics. Writes
-(`update`, `delete`, `bulk_create`, `bulk_update`) go through `bulk`.
+aggregate, iterator, values, prefetching...) passes through one of the hooks below. A strict
+read first brings the rows the query can return up to date from the CRM (`sync`) and then
+lets Django evaluate the query locally with its exact semantics. A bounded read (a staleness
+bound, and a follower whose watermarks are within it: see `freshness`) is answered by the
+local database, and the rows it returns are verified by key. Writes (`update`, `delete`,
+`bulk_create`, `bulk_update`) go through `bulk`.
 """
 
 from django.db import models
 
+from . import freshness
 from .context import is_skipping, skip_cdms
 from .exceptions import NotSupportedError
 
@@ -19,10 +22,24 @@ class CDMSQuerySet(models.QuerySet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._skip_cdms = False
+        self._staleness = None  # None: the configured bound; a number of seconds; or STRICT
 
     def _clone(self):
         clone = super()._clone()
         clone._skip_cdms = self._skip_cdms
+        clone._staleness = self._staleness
+        return clone
+
+    def strict(self):
+        """A new queryset whose reads always sync with the CRM first, whatever the configured bound."""
+        clone = self._chain()
+        clone._staleness = freshness.STRICT
+        return clone
+
+    def max_staleness(self, seconds):
+        """A new queryset that may be answered from the mirror when it is at most `seconds` behind the CRM."""
+        clone = self._chain()
+        clone._staleness = freshness.check_bound(seconds)
         return clone
 
     def skip_cdms(self):
@@ -37,19 +54,40 @@ class CDMSQuerySet(models.QuerySet):
         return not (self._skip_cdms or is_skipping())
 
     def _sync(self, **options):
-        if self.syncs_with_cdms:
-            from .sync import sync_queryset
+        """Sync strictly unless the mirror may answer; True when the read is answered from the mirror."""
+        if not self.syncs_with_cdms:
+            return False
+        bound = freshness.bound_of(self)
+        moment = freshness.usable_watermark(self, bound) if bound is not None else None
+        freshness.note_answered(moment or freshness.STRICT)
+        if moment is not None:
+            return True
+        from .sync import sync_queryset
 
-            sync_queryset(self, **options)
+        sync_queryset(self, **options)
+        return False
 
     def _fetch_all(self):
-        if self._result_cache is None:
-            self._sync()
+        if self._result_cache is None and self._sync():
+            self._fetch_verified()
         super()._fetch_all()
 
+    def _fetch_verified(self):
+        """Evaluate locally and verify the returned rows by key until none was gone or changed."""
+        verified = set()
+        while True:
+            super()._fetch_all()
+            if not freshness.verify_rows(self, verified):
+                return
+            self._result_cache = None
+            self._prefetch_done = False
+
     def iterator(self, chunk_size=None):
-        """Iterates without caching, after one sync."""
-        self._sync()
+        """Iterates without caching, after one sync (a bounded read is verified as a whole first)."""
+        if self._sync():
+            verified = self._chain()
+            verified._fetch_verified()
+            return iter(verified._result_cache)
         return super().iterator(chunk_size=chunk_size)
 
     def count(self):
