@@ -166,8 +166,4 @@ def _pks_of_plain_rows(queryset):
         or any(getattr(a, "contains_aggregate", False) for a in query.annotations.values())
     ):
         return []  # aggregated rows stand for no single record: answered from the mirror
-    keys = queryset.skip_cdms()
-    keys._iterable_class = models.query.FlatValuesListIterable
-    keys.query = query.chain()
-    keys.query.set_values(["pk"])
-    return list(keys)
+    return list(queryset.skip_cdms().values_list("pk", flat=True))

@@ -1,0 +1,100 @@
+"""`manage.py cdms_follow`: keep the local mirror within a stated staleness of the CRM."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from cdms_api.exceptions import CDMSError
+from migrator.follow_conf import follow_setting
+from migrator.follower import follow
+from migrator.leases import holder_name
+from migrator.management import entities
+from migrator.models import Watermark
+from migrator.sweep import sweep
+
+
+class Command(BaseCommand):
+    help = (
+        "Follow the CRM's changes into the local database (parents before children) and sweep its "
+        "keys for deletions, publishing a watermark per entity that bounded reads rely on. Runs until "
+        "stopped; --once does one full round (every change since the cursor, then a key sweep). "
+        "Several followers may run at once: one follows each entity at a time, all share the sweeps."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--entity", default="all", help="Account, Contact or all (default: all)")
+        parser.add_argument(
+            "--once", action="store_true", help="one round of changes and one key sweep, then exit"
+        )
+        parser.add_argument("--no-sweep", action="store_true", help="follow changes only")
+        parser.add_argument("--interval", type=float, help="seconds between polls (default: CDMS_FOLLOW_INTERVAL)")
+        parser.add_argument(
+            "--sweep-interval", type=float, help="seconds between key sweeps (default: CDMS_SWEEP_INTERVAL)"
+        )
+
+    def handle(self, *args, **options):
+        migrators = entities.selected(options["entity"])
+        interval = options["interval"] or follow_setting("CDMS_FOLLOW_INTERVAL")
+        sweep_every = options["sweep_interval"] or follow_setting("CDMS_SWEEP_INTERVAL")
+        if interval <= 0 or sweep_every <= 0:
+            raise CommandError("--interval and --sweep-interval must be positive.")
+        holder = holder_name()
+        if options["once"]:
+            failed = self._round(migrators, holder, sweep_due=not options["no_sweep"], verbose=True)
+            if failed:
+                raise CommandError("The CRM failed; the next round resumes from the checkpoint.")
+            return
+        self.stdout.write(
+            f"Following {', '.join(m.service for m in migrators)} every {interval:g} s; Ctrl-C stops."
+        )
+        try:
+            self._loop(migrators, holder, interval, sweep_every, not options["no_sweep"])
+        except KeyboardInterrupt:
+            self.stdout.write("Stopped.")
+
+    def _loop(self, migrators, holder, interval, sweep_every, sweeping):
+        last_sweep = None
+        while True:
+            due = sweeping and (last_sweep is None or time.monotonic() - last_sweep >= sweep_every)
+            started = time.monotonic()
+            self._round(migrators, holder, sweep_due=due, verbose=False)
+            if due:
+                last_sweep = started
+            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+    def _round(self, migrators, holder, sweep_due, verbose):
+        failed = False
+        for migrator in migrators:
+            model = migrator.model_class
+            try:
+                result = follow(model, holder)  # records its own failure on the watermark
+                if verbose or result.rows:
+                    self._report_follow(result)
+            except CDMSError as exc:
+                failed = self._failed(migrator, "following changes", exc)
+                continue
+            if not sweep_due:
+                continue
+            try:
+                removed = sweep(model, holder)
+                if verbose or removed:
+                    self.stdout.write(f"{migrator.service}: key sweep removed {removed} rows.")
+            except CDMSError as exc:
+                Watermark.objects.filter(entity=migrator.service).update(last_sweep_error=str(exc)[:2000])
+                failed = self._failed(migrator, "sweeping keys", exc)
+        return failed
+
+    def _failed(self, migrator, what, exc):
+        self.stderr.write(f"{timezone.now():%H:%M:%S} {migrator.service}: the CRM failed while {what}: {exc}")
+        return True
+
+    def _report_follow(self, result):
+        if not result.leased:
+            self.stdout.write(f"{result.entity}: another follower holds the lease; skipped.")
+            return
+        self.stdout.write(
+            f"{result.entity}: applied {result.rows} changed rows in {result.pages} pages; "
+            f"watermark {result.watermark:%Y-%m-%d %H:%M:%S} UTC."
+            + (f" {len(result.conflicts)} local rows are newer than the CRM." if result.conflicts else "")
+        )

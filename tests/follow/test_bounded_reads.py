@@ -1,0 +1,119 @@
+"""Bounded-staleness reads: answered from the mirror within the bound, verified by key, strict past it."""
+
+import datetime as dt
+import logging
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cdms_api.counting import count_requests
+from cdms_api.exceptions import CDMSError
+from contact.models import Contact
+from migrator.models import Watermark
+from organisation.models import Organisation
+from tests.crm_records import seed_account, seed_contact
+from tests.follow.test_follower import round_of
+
+
+@pytest.fixture
+def mirrored(cdms, settings):
+    """30 accounts with a contact each, mirrored by one follower round; reads bounded at 60 s."""
+    settings.CDMS_MAX_STALENESS = 60
+    keys = [seed_account(cdms, f"Org {i:02}", NumberOfEmployees=i) for i in range(30)]
+    for key in keys[:3]:
+        seed_contact(cdms, "Ann", account=key)
+    round_of()
+    return keys
+
+
+def test_a_bounded_list_is_one_batched_request_for_its_rows(mirrored):
+    with count_requests() as counter:
+        rows = list(Organisation.objects.order_by("number_of_employees")[:25])
+    assert [r.number_of_employees for r in rows] == list(range(25))
+    assert counter.count == 1
+
+
+def test_count_exists_and_aggregates_are_answered_locally(mirrored):
+    with count_requests() as counter:
+        assert Organisation.objects.count() == 30
+        assert Organisation.objects.filter(name="Org 03").exists()
+        assert Contact.objects.filter(organisation__name="Org 01").count() == 1
+    assert counter.count == 0
+
+
+def test_a_row_deleted_in_the_crm_is_never_shown_and_the_slice_is_refilled(mirrored, cdms):
+    cdms.store.delete("Account", mirrored[2])
+    rows = list(Organisation.objects.order_by("number_of_employees")[:5])
+    assert [r.number_of_employees for r in rows] == [0, 1, 3, 4, 5]
+    assert not Organisation.objects.skip_cdms().filter(cdms_pk=mirrored[2]).exists()
+    assert not Contact.objects.skip_cdms().filter(organisation__cdms_pk=mirrored[2]).exists()
+
+
+def test_a_row_changed_in_the_crm_is_shown_as_the_crm_has_it_or_not_at_all(mirrored, cdms):
+    later = timezone.now() + dt.timedelta(seconds=2)
+    cdms.store.update("Account", mirrored[0], {"Name": "Renamed"}, modified_on=later)
+    assert list(Organisation.objects.filter(name="Org 00")) == []  # verified, refreshed, filtered out
+    assert Organisation.objects.get(cdms_pk=mirrored[0]).name == "Renamed"
+    cdms.store.update("Account", mirrored[1], {"Name": "Gone elsewhere"}, modified_on=later)
+    names = list(Organisation.objects.filter(name__startswith="Org 0").values_list("name", flat=True))
+    assert "Org 01" not in names and "Gone elsewhere" not in names
+
+
+def test_values_rows_are_verified_too(mirrored, cdms):
+    cdms.store.delete("Account", mirrored[0])
+    names = list(Organisation.objects.order_by("number_of_employees").values_list("name", flat=True)[:3])
+    assert names == ["Org 01", "Org 02", "Org 03"]
+
+
+def test_a_stale_watermark_makes_the_read_strict_and_says_so(mirrored, cdms, caplog):
+    Watermark.objects.filter(entity="Account").update(changes_until=timezone.now() - dt.timedelta(minutes=5))
+    added = seed_account(cdms, "Added in the CRM", NumberOfEmployees=100)
+    with caplog.at_level(logging.WARNING, logger="migrator.freshness"), count_requests() as counter:
+        found = Organisation.objects.filter(number_of_employees=100).get()
+    assert found.cdms_pk == added and counter.count >= 1
+    assert "past the bound of 60.0 s; reading strictly" in caplog.text
+
+
+def test_the_crm_down_and_the_follower_behind_a_bounded_read_fails_with_a_crm_error(mirrored, cdms):
+    Watermark.objects.filter(entity="Account").update(changes_until=timezone.now() - dt.timedelta(minutes=5))
+    cdms.faults.add(status=503, count=100)
+    with pytest.raises(CDMSError):
+        list(Organisation.objects.all())
+
+
+def test_strict_and_max_staleness_override_the_configured_bound(mirrored, cdms, settings):
+    with count_requests() as strict:
+        Organisation.objects.strict().count()
+    assert strict.count >= 1
+    settings.CDMS_MAX_STALENESS = None
+    with count_requests() as bounded:
+        Organisation.objects.max_staleness(60).count()
+    assert bounded.count == 0
+    with pytest.raises(ValueError, match="non-negative number of seconds"):
+        Organisation.objects.max_staleness(-1)
+
+
+def test_no_watermark_yet_means_strict(cdms, settings):
+    settings.CDMS_MAX_STALENESS = 60
+    seed_account(cdms, "Acme")
+    with count_requests() as counter:
+        assert Organisation.objects.count() == 1
+    assert counter.count == 1
+
+
+def test_a_bounded_page_costs_a_constant_number_of_sql_statements(mirrored):
+    list(Organisation.objects.all()[:10])
+    with CaptureQueriesContext(connection) as queries:
+        list(Organisation.objects.all()[10:20])
+    # Watermarks, the page, the local versions of its rows, the in-sync reconcile check.
+    assert len(queries) == 4
+
+
+def test_writes_stay_write_through_so_a_process_reads_its_own_writes(mirrored):
+    org = Organisation.objects.create(name="Mine", number_of_employees=1000)
+    assert Organisation.objects.get(number_of_employees=1000).pk == org.pk
+    org.name = "Mine, renamed"
+    org.save()
+    assert Organisation.objects.filter(name="Mine, renamed").count() == 1
