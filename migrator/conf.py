@@ -69,6 +69,22 @@ def _count(name, value):
     return int(text)
 
 
+def _optional_seconds(name, value):
+    if value is None or _text(name, value) == "":
+        return None
+    return _non_negative_seconds(name, value)
+
+
+def _non_negative_seconds(name, value):
+    try:
+        parsed = float(value)
+    except (TypeError, ValueError):
+        parsed = -1.0
+    if not parsed >= 0:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a non-negative number of seconds.")
+    return parsed
+
+
 # name: (default, parser). Parsers take text (from the environment) or a typed value.
 DEFAULTS = {
     "CDMS_BASE_URL": ("http://127.0.0.1:8001", _url),
@@ -79,6 +95,19 @@ DEFAULTS = {
     "CDMS_SYNC_MAX_ROWS": (5000, _count),
     "CDMS_WRITE_CONCURRENCY": (8, _count),
     "CDMS_READY_MAX_WATERMARK_AGE": (300.0, _seconds),
+    # Bounded-staleness reads and the change follower (see docs/consistency.md).
+    # Seconds a read may lag the CRM when the follower's watermarks allow; unset: every read strict.
+    "CDMS_MAX_STALENESS": (None, _optional_seconds),
+    # Seconds since the last complete key sweep a bounded read accepts. The rows a read returns
+    # are verified by key whatever this is, so it bounds only what count() can still include.
+    "CDMS_MAX_DELETE_STALENESS": (600.0, _seconds),
+    # Seconds each poll re-reads before its cursor: equal timestamps at page ends, late commits,
+    # clock skew between the CRM and this machine.
+    "CDMS_FOLLOW_OVERLAP": (5.0, _non_negative_seconds),
+    "CDMS_FOLLOW_INTERVAL": (1.0, _seconds),
+    "CDMS_SWEEP_INTERVAL": (300.0, _seconds),
+    "CDMS_SWEEP_PARTITIONS": (8, _count),
+    "CDMS_LEASE_SECONDS": (30.0, _seconds),
 }
 
 

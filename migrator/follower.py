@@ -25,9 +25,9 @@ from cdms_api import odata
 from cdms_api.exceptions import CDMSError
 
 from .cdms_migrator import get_migrator
+from .conf import cdms_settings
 from .connection import get_client
 from .exceptions import ObjectsNotInSyncError
-from .follow_conf import follow_setting
 from .leases import release_follow_lease, take_follow_lease, watermark
 from .models import ImportCursor, Watermark
 from .reconcile import reconcile_page
@@ -65,7 +65,7 @@ def follow(model, holder, using="default"):
 
 def _round(model, migrator, holder, using):
     entity = migrator.service
-    overlap = dt.timedelta(seconds=follow_setting("CDMS_FOLLOW_OVERLAP"))
+    overlap = dt.timedelta(seconds=cdms_settings.CDMS_FOLLOW_OVERLAP)
     started = timezone.now()
     since = _start_cursor(entity, using)
     result = FollowResult(entity)

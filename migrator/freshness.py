@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from . import fetch
 from .cdms_migrator import get_migrator
-from .follow_conf import follow_setting
+from .conf import cdms_settings
 from .reconcile import reconcile_page
 from .removal import remove_gone
 
@@ -48,8 +48,8 @@ def bound_of(queryset):
         return None
     if chosen is not None:
         return chosen
-    configured = follow_setting("CDMS_MAX_STALENESS")
-    return None if configured in (None, "") else float(configured)
+    configured = cdms_settings.CDMS_MAX_STALENESS
+    return configured
 
 
 def entities_of(queryset):
@@ -70,7 +70,7 @@ def usable_watermark(queryset, bound):
     entities = entities_of(queryset)
     marks = {w.entity: w for w in Watermark.objects.using(queryset.db).filter(entity__in=entities)}
     now = timezone.now()
-    delete_bound = dt.timedelta(seconds=max(bound, follow_setting("CDMS_MAX_DELETE_STALENESS")))
+    delete_bound = dt.timedelta(seconds=max(bound, cdms_settings.CDMS_MAX_DELETE_STALENESS))
     for entity in entities:
         mark = marks.get(entity)
         if mark is None or mark.changes_until is None or mark.deletions_until is None:

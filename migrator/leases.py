@@ -15,7 +15,7 @@ import uuid
 from django.db.models import Q
 from django.utils import timezone
 
-from .follow_conf import follow_setting
+from .conf import cdms_settings
 from .models import SweepPartition, Watermark
 
 
@@ -25,7 +25,7 @@ def holder_name():
 
 
 def _expiry():
-    return timezone.now() + dt.timedelta(seconds=follow_setting("CDMS_LEASE_SECONDS"))
+    return timezone.now() + dt.timedelta(seconds=cdms_settings.CDMS_LEASE_SECONDS)
 
 
 def watermark(entity, using="default"):

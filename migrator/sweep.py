@@ -21,8 +21,8 @@ from cdms_api import odata
 
 from . import fetch
 from .cdms_migrator import get_migrator
+from .conf import cdms_settings
 from .connection import get_client
-from .follow_conf import follow_setting
 from .leases import claim_partition, watermark
 from .models import SweepPartition, Watermark
 from .reconcile import reconcile_page
@@ -34,7 +34,7 @@ log = logging.getLogger("migrator.sweep")
 def plan(model, partitions=None, using="default"):
     """Start a new sweep of the model's entity unless one is under way; returns its parts."""
     entity = get_migrator(model).service
-    partitions = partitions or follow_setting("CDMS_SWEEP_PARTITIONS")
+    partitions = partitions or cdms_settings.CDMS_SWEEP_PARTITIONS
     with transaction.atomic(using=using):
         watermark(entity, using)
         Watermark.objects.using(using).select_for_update().get(entity=entity)
@@ -98,7 +98,7 @@ def _sweep_range(model, part, using):
     if part.high is not None:
         in_range &= Q(created__lt=part.high)
         crm_filter.append(f"CreatedOn lt {odata.literal(part.high)}")
-    if part.low is None:
+    if part.low is None and part.high is not None:
         in_range |= Q(created=None)  # never listed by a CreatedOn filter: checked by key below
     local_keys = set(local.filter(in_range).values_list("cdms_pk", flat=True))
     crm_keys = set()
@@ -121,7 +121,7 @@ def _publish_if_complete(entity, started, using):
     parts = SweepPartition.objects.using(using).filter(entity=entity, sweep_started=started)
     if parts.filter(done_at=None).exists():
         return
-    moment = started - dt.timedelta(seconds=follow_setting("CDMS_FOLLOW_OVERLAP"))
+    moment = started - dt.timedelta(seconds=cdms_settings.CDMS_FOLLOW_OVERLAP)
     rows = Watermark.objects.using(using).filter(entity=entity)
     rows.filter(Q(deletions_until=None) | Q(deletions_until__lt=moment)).update(deletions_until=moment)
     rows.update(last_sweep_at=timezone.now(), last_sweep_error="")

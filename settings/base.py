@@ -159,4 +159,30 @@ SPECTACULAR_SETTINGS = {
 INSTALLED_APPS += ["migrator"]
 MIDDLEWARE += ["migrator.middleware.SyncScopeMiddleware"]
 globals().update(env.prefixed("CDMS_"))
+
+# Celery runs the change follower, key sweeps and imports across machines (docs/consistency.md):
+# `celery -A settings.celery worker` and `celery -A settings.celery beat`. Tasks are idempotent and
+# acknowledged late, so a task of a killed worker is delivered again.
+CELERY_BROKER_URL = env.string("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_TASK_DEFAULT_QUEUE = env.string("CELERY_TASK_DEFAULT_QUEUE", "datahub")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+# A message not acknowledged within this many seconds (its worker vanished) is delivered again.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", 900)}
+_follow_every = env.number("CDMS_FOLLOW_INTERVAL", 1.0)
+_sweep_every = env.number("CDMS_SWEEP_INTERVAL", 300.0)
+CELERY_BEAT_SCHEDULE = {
+    "follow-cdms-changes": {
+        "task": "migrator.tasks.follow_all",
+        "schedule": _follow_every,
+        "options": {"expires": _follow_every * 2},
+    },
+    "sweep-cdms-keys": {
+        "task": "migrator.tasks.sweep_all",
+        "schedule": _sweep_every,
+        "options": {"expires": _sweep_every},
+    },
+}
 # --- end of the CRM block ---

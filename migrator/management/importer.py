@@ -86,6 +86,32 @@ class EntityImport:
         result.seconds = time.monotonic() - started
         return result
 
+    def run_on_workers(self, queue_window, poll_seconds=0.5):
+        """Like `run`, but each window is handed to `queue_window(entity, index)` (a Celery task).
+
+        Waits until the workers have marked every window done, then finishes the run.
+        """
+        started = time.monotonic()
+        before = self.model._base_manager.count()
+        cursor, resumed = self._plan()
+        result = ImportResult(
+            self.migrator.service, "resumed" if resumed else ("full" if self.full else "incremental")
+        )
+        if cursor is not None:
+            all_windows = windows.split(cursor.run_start, cursor.run_end, cursor.run_windows)
+            todo = [w.index for w in all_windows if w.index not in cursor.windows_done]
+            result.windows, result.windows_resumed = len(all_windows), len(all_windows) - len(todo)
+            for index in todo:
+                queue_window(self.migrator.service, index)
+            while len(cursor.windows_done) < cursor.run_windows:
+                time.sleep(poll_seconds)
+                cursor.refresh_from_db()
+            self._finish(cursor)
+        result.new_rows = self.model._base_manager.count() - before
+        result.rows = result.new_rows
+        result.seconds = time.monotonic() - started
+        return result
+
     # -- planning ---------------------------------------------------------------------------
     def _plan(self):
         """(cursor with a run to do, or None when there is nothing to do; "resumed", "full" or "incremental").

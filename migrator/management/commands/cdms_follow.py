@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from cdms_api.exceptions import CDMSError
-from migrator.follow_conf import follow_setting
+from migrator.conf import cdms_settings
 from migrator.follower import follow
 from migrator.leases import holder_name
 from migrator.management import entities
@@ -35,8 +35,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         migrators = entities.selected(options["entity"])
-        interval = options["interval"] or follow_setting("CDMS_FOLLOW_INTERVAL")
-        sweep_every = options["sweep_interval"] or follow_setting("CDMS_SWEEP_INTERVAL")
+        interval = options["interval"] or cdms_settings.CDMS_FOLLOW_INTERVAL
+        sweep_every = options["sweep_interval"] or cdms_settings.CDMS_SWEEP_INTERVAL
         if interval <= 0 or sweep_every <= 0:
             raise CommandError("--interval and --sweep-interval must be positive.")
         holder = holder_name()

@@ -30,6 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=4, help="concurrent CRM requests (default: 4)")
         parser.add_argument("--restart", action="store_true", help="drop an unfinished run instead of resuming it")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--celery",
+            action="store_true",
+            help="hand each window to a Celery worker (CELERY_BROKER_URL) and wait for them all",
+        )
 
     def handle(self, *args, **options):
         migrators = entities.selected(options["entity"])
@@ -53,6 +58,10 @@ class Command(BaseCommand):
             show_progress=not options["no_progress"],
         )
         try:
+            if options["celery"]:
+                from migrator.tasks import import_window
+
+                return job.run_on_workers(lambda entity, index: import_window.delay(entity, index))
             return job.run()
         except KeyboardInterrupt:
             raise CommandError(

@@ -1,0 +1,111 @@
+"""The follower's work on Celery: real worker processes on the real Redis (in memory without one)."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from contact.models import Contact
+from migrator.follower import follow
+from migrator.management.importer import EntityImport
+from migrator.models import ImportCursor, SweepPartition, Watermark
+from migrator.tasks import follow_entity, import_window, start_sweep
+from organisation.models import Organisation
+from tests.crm_records import seed_account, seed_contact
+from tests.follow.celery_workers import QUEUE, REDIS_URL, ThreadWorker, WorkerProcesses, redis_answers, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def broker():
+    """The broker these tests use: the real Redis if it answers, else Celery's in-memory one."""
+    from settings.celery import app
+
+    real = redis_answers()
+    app.conf.update(broker_url=REDIS_URL if real else "memory://", task_default_queue=QUEUE)
+    print(f"Celery tests on {'Redis at ' + REDIS_URL if real else 'the in-memory broker (no Redis found)'}")
+    return app, real
+
+
+@pytest.fixture
+def workers(broker, cdms, settings):
+    """A function starting `n` workers (processes on Redis, a thread in memory); all stopped after."""
+    app, real = broker
+    started = []
+
+    def start(count=2, **env):
+        group = WorkerProcesses(cdms, count, env) if real else ThreadWorker(app)
+        started.append(group.start())
+        return group
+
+    yield start
+    for group in started:
+        group.stop()
+
+
+def local_keys(model):
+    return set(model.objects.skip_cdms().values_list("cdms_pk", flat=True))
+
+
+def crm_keys(crm, entity):
+    return {row[0] for row in crm.store.select(f'SELECT "{entity}Id" FROM "{entity}"')}
+
+
+def test_a_sweep_split_into_tasks_is_shared_by_two_workers(cdms, workers):
+    keys = [seed_account(cdms, f"Org {i:03}") for i in range(120)]
+    for key in keys[:5]:
+        seed_contact(cdms, "Ann", account=key)
+    follow(Organisation, "test")
+    follow(Contact, "test")
+    for key in keys[::17]:  # 8 accounts, one with a contact, deleted by another CRM user
+        cdms.store.delete("Account", key)
+    workers(2)
+    start_sweep.delay("Account", 4)
+    wait_for(lambda: Watermark.objects.filter(entity="Account").exclude(deletions_until=None).exists())
+    assert local_keys(Organisation) == crm_keys(cdms, "Account")
+    assert local_keys(Contact) == crm_keys(cdms, "Contact")
+    assert SweepPartition.objects.filter(entity="Account", done_at=None).count() == 0
+
+
+def test_a_worker_killed_mid_task_the_task_runs_again_to_the_same_result(cdms, workers, broker):
+    _, real = broker
+    if not real:
+        pytest.xfail("killing a worker process needs worker processes (Redis)")
+    keys = [seed_account(cdms, f"Org {i:03}") for i in range(200)]
+    follow(Organisation, "test")
+    for key in keys[::9]:
+        cdms.store.delete("Account", key)
+    cdms.latency_ms = 150  # each page of keys takes a while: the kill lands mid-task
+    group = workers(1, CDMS_LEASE_SECONDS="2")
+    start_sweep.delay("Account", 1)
+    wait_for(lambda: SweepPartition.objects.exclude(claimed_by="").exists())
+    time.sleep(0.3)
+    children = group.children()
+    assert children, "the worker has no pool process"
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)  # the task's process dies mid-task; the message is requeued
+    wait_for(lambda: Watermark.objects.filter(entity="Account").exclude(deletions_until=None).exists())
+    assert local_keys(Organisation) == crm_keys(cdms, "Account")
+
+
+def test_followers_on_two_workers_apply_each_change_once(cdms, workers):
+    keys = {seed_account(cdms, f"Org {i:03}") for i in range(60)}
+    workers(2)
+    for _ in range(4):
+        follow_entity.delay("Account")
+    wait_for(lambda: Watermark.objects.filter(entity="Account").exclude(changes_until=None).exists())
+    wait_for(lambda: Watermark.objects.filter(entity="Account", lease_holder="").exists())
+    assert local_keys(Organisation) == keys
+    assert Organisation.objects.skip_cdms().count() == 60
+
+
+def test_cdms_import_through_workers_copies_every_record(cdms, workers):
+    keys = {seed_account(cdms, f"Org {i:03}") for i in range(150)}
+    workers(2)
+    job = EntityImport(Organisation, full=True, workers=2, show_progress=False)
+    result = job.run_on_workers(lambda entity, index: import_window.delay(entity, index))
+    assert local_keys(Organisation) == keys and result.new_rows == 150
+    cursor = ImportCursor.objects.get(entity="Account")
+    assert not cursor.run_in_progress and cursor.imported_until is not None
