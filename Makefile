@@ -9,6 +9,7 @@ PYTEST_ARGS ?=
 EMULATOR_PORT ?= 8001
 API_PORT ?= 8000
 DEMO_ROWS ?= 200
+MAX_STALENESS ?= 10
 
 CHROMIUM ?= /usr/bin/chromium
 
@@ -36,9 +37,11 @@ run: $(STAMP)
 	@pids=""; ports="$(API_PORT)"; \
 	trap 'trap - INT TERM EXIT; kill $$pids 2>/dev/null; wait; echo "Stopped."; exit 0' INT TERM EXIT; \
 	if [ -d cdms_api ]; then \
-	  export CDMS_BASE_URL=http://127.0.0.1:$(EMULATOR_PORT); ports="$(EMULATOR_PORT) $$ports"; \
+	  export CDMS_BASE_URL=http://127.0.0.1:$(EMULATOR_PORT) CDMS_MAX_STALENESS=$(MAX_STALENESS); \
+	  ports="$(EMULATOR_PORT) $$ports"; \
 	  $(BIN)/python -m cdms_api.emulator --host 127.0.0.1 --port $(EMULATOR_PORT) \
 	      --data .run/emulator.sqlite3 --seed-demo $(DEMO_ROWS) & pids="$$pids $$!"; \
+	  $(BIN)/python manage.py cdms_follow --sweep-interval 30 > .run/follower.log 2>&1 & pids="$$pids $$!"; \
 	fi; \
 	$(BIN)/python manage.py runserver --noreload 127.0.0.1:$(API_PORT) & pids="$$pids $$!"; \
 	for port in $$ports; do \
@@ -47,7 +50,9 @@ run: $(STAMP)
 	done; \
 	echo; $(BIN)/python manage.py create_demo_user --password demo --base-url http://127.0.0.1:$(API_PORT); \
 	if [ -d cdms_api ]; then \
-	  echo "  CRM emulator: http://127.0.0.1:$(EMULATOR_PORT)/XRMServices/2011/OrganizationData.svc"; fi; \
+	  echo "  CRM emulator: http://127.0.0.1:$(EMULATOR_PORT)/XRMServices/2011/OrganizationData.svc"; \
+	  echo "  Change follower: manage.py cdms_follow, log in .run/follower.log; reads lag the CRM by at most $(MAX_STALENESS) s"; \
+	  $(BIN)/python manage.py cdms_services; fi; \
 	echo "Press Ctrl-C to stop."; echo; \
 	wait
 

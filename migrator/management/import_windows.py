@@ -52,4 +52,5 @@ def windows_left(entity):
     cursor = ImportCursor.objects.get(entity=entity)
     if not cursor.run_in_progress:
         return []
-    return [i for i in range(cursor.run_windows) if i not in cursor.windows_done]
+    every = windows.split(cursor.run_start, cursor.run_end, cursor.run_windows)
+    return [w.index for w in every if w.index not in cursor.windows_done]

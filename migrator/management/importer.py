@@ -38,6 +38,10 @@ COMMIT_SECONDS = 2.0
 _END = object()
 
 
+class WorkersStalledError(RuntimeError):
+    """No worker finished an import window for too long."""
+
+
 @dataclass
 class ImportResult:
     """What one entity's import did."""
@@ -86,10 +90,12 @@ class EntityImport:
         result.seconds = time.monotonic() - started
         return result
 
-    def run_on_workers(self, queue_window, poll_seconds=0.5):
+    def run_on_workers(self, queue_window, poll_seconds=0.5, stall_seconds=600):
         """Like `run`, but each window is handed to `queue_window(entity, index)` (a Celery task).
 
-        Waits until the workers have marked every window done, then finishes the run.
+        Waits until the workers have marked every window done, then finishes the run. If no
+        window finishes for `stall_seconds` (no worker running, the CRM down), raises
+        WorkersStalledError; the run stays planned, and the next one resumes it.
         """
         started = time.monotonic()
         before = self.model._base_manager.count()
@@ -103,14 +109,27 @@ class EntityImport:
             result.windows, result.windows_resumed = len(all_windows), len(all_windows) - len(todo)
             for index in todo:
                 queue_window(self.migrator.service, index)
-            while len(cursor.windows_done) < cursor.run_windows:
-                time.sleep(poll_seconds)
-                cursor.refresh_from_db()
+            self._wait_for_workers(cursor, todo, poll_seconds, stall_seconds)
             self._finish(cursor)
         result.new_rows = self.model._base_manager.count() - before
         result.rows = result.new_rows
         result.seconds = time.monotonic() - started
         return result
+
+    def _wait_for_workers(self, cursor, todo, poll_seconds, stall_seconds):
+        left = set(todo)
+        progress_at = time.monotonic()
+        while left:
+            time.sleep(poll_seconds)
+            cursor.refresh_from_db()
+            if left - set(cursor.windows_done) != left:
+                left -= set(cursor.windows_done)
+                progress_at = time.monotonic()
+            elif time.monotonic() - progress_at > stall_seconds:
+                raise WorkersStalledError(
+                    f"{self.migrator.service}: no import window finished in {stall_seconds:g} s "
+                    f"({len(left)} left); are Celery workers running? Run the command again to resume."
+                )
 
     # -- planning ---------------------------------------------------------------------------
     def _plan(self):

@@ -18,6 +18,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = f"datahub-test-{os.getpid()}"
 REDIS_URL = "redis://127.0.0.1:6379/0"
+LOG_LEVEL = os.environ.get("CELERY_TEST_LOG_LEVEL", "WARNING")
 
 
 def redis_answers():
@@ -63,7 +64,7 @@ class WorkerProcesses:
             command = [
                 sys.executable, "-m", "celery", "-A", "settings.celery", "worker", "--pool=prefork",
                 "--concurrency=1", f"--hostname=w{n}-{os.getpid()}@%h", "--without-gossip",
-                "--without-mingle", "--without-heartbeat", "--loglevel=WARNING", "-Q", QUEUE,
+                "--without-mingle", "--without-heartbeat", f"--loglevel={LOG_LEVEL}", "-Q", QUEUE,
             ]  # fmt: skip
             self.procs.append(subprocess.Popen(command, cwd=ROOT, env=self.env(), start_new_session=True))
         return self

@@ -8,7 +8,7 @@ import pytest
 
 from contact.models import Contact
 from migrator.follower import follow
-from migrator.management.importer import EntityImport
+from migrator.management.importer import EntityImport, WorkersStalledError
 from migrator.models import ImportCursor, SweepPartition, Watermark
 from migrator.tasks import follow_entity, import_window, start_sweep
 from organisation.models import Organisation
@@ -109,3 +109,11 @@ def test_cdms_import_through_workers_copies_every_record(cdms, workers):
     assert local_keys(Organisation) == keys and result.new_rows == 150
     cursor = ImportCursor.objects.get(entity="Account")
     assert not cursor.run_in_progress and cursor.imported_until is not None
+
+
+def test_cdms_import_through_workers_without_workers_stops_with_a_clear_error(cdms, broker):
+    seed_account(cdms, "Acme")
+    job = EntityImport(Organisation, full=True, workers=1, show_progress=False)
+    with pytest.raises(WorkersStalledError, match="are Celery workers running"):
+        job.run_on_workers(lambda entity, index: None, poll_seconds=0.05, stall_seconds=0.3)
+    assert ImportCursor.objects.get(entity="Account").run_in_progress  # the next run resumes it

@@ -28,6 +28,9 @@ class Command(BaseCommand):
             "--once", action="store_true", help="one round of changes and one key sweep, then exit"
         )
         parser.add_argument("--no-sweep", action="store_true", help="follow changes only")
+        parser.add_argument(
+            "--sweep-only", action="store_true", help="join or start key sweeps only (several processes share one)"
+        )
         parser.add_argument("--interval", type=float, help="seconds between polls (default: CDMS_FOLLOW_INTERVAL)")
         parser.add_argument(
             "--sweep-interval", type=float, help="seconds between key sweeps (default: CDMS_SWEEP_INTERVAL)"
@@ -40,6 +43,7 @@ class Command(BaseCommand):
         if interval <= 0 or sweep_every <= 0:
             raise CommandError("--interval and --sweep-interval must be positive.")
         holder = holder_name()
+        self.following = not options["sweep_only"]
         if options["once"]:
             failed = self._round(migrators, holder, sweep_due=not options["no_sweep"], verbose=True)
             if failed:
@@ -68,9 +72,10 @@ class Command(BaseCommand):
         for migrator in migrators:
             model = migrator.model_class
             try:
-                result = follow(model, holder)  # records its own failure on the watermark
-                if verbose or result.rows:
-                    self._report_follow(result)
+                if self.following:
+                    result = follow(model, holder)  # records its own failure on the watermark
+                    if verbose or result.rows:
+                        self._report_follow(result)
             except CDMSError as exc:
                 failed = self._failed(migrator, "following changes", exc)
                 continue

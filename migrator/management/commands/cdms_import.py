@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cdms_api.exceptions import CDMSError
 from migrator.management import entities, tables
-from migrator.management.importer import EntityImport
+from migrator.management.importer import EntityImport, WorkersStalledError
 from migrator.models import ImportCursor
 
 
@@ -67,6 +67,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{migrator.service}: interrupted; run the command again to resume.", returncode=130
             )
+        except WorkersStalledError as exc:
+            raise CommandError(str(exc))
         except CDMSError as exc:
             raise CommandError(f"{migrator.service}: the CRM failed ({exc}); run the command again to resume.")
 

@@ -1,0 +1,250 @@
+"""Follower benchmark: bounded against strict list pages, follower lag, key sweeps, Celery imports.
+
+Run: .venv/bin/python bench/follow.py [--rows 100000] [--latency-ms 20] [--changes 200]
+
+The emulator runs in its own process at `--latency-ms`, seeded with `--rows` demo accounts
+(and their contacts). Every Django step runs as an operator would run it, in subprocesses on a
+fresh SQLite database (or `--database-url`), except the API page, which is timed in-process
+with Django's test client (server time: the view and the sync layer, no HTTP hop).
+
+1. `cdms_import --celery --full --entity Account` with 1 and 2 Celery worker processes (Redis at
+   CELERY_BROKER_URL; skipped without one).
+2. One follower round, then a key sweep of the accounts shared by 1, 2 and 4 `cdms_follow
+   --once --sweep-only` processes (8 partitions).
+3. The API's organisation list, page 3 ordered by name: strict (no bound) beside bounded
+   (CDMS_MAX_STALENESS=30): CRM requests and server milliseconds.
+4. Lag: `cdms_follow --no-sweep --interval 1` runs while another CRM user renames `--changes`
+   accounts, one every 0.1 s; the time until each rename is visible locally, p50 and p95.
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+_spec = importlib.util.spec_from_file_location("bench_import", ROOT / "bench" / "import.py")
+bench_import = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_import)
+SERVICE = "/XRMServices/2011/OrganizationData.svc"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="accounts in the emulator")
+    parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--changes", type=int, default=200, help="CRM changes whose lag is measured")
+    parser.add_argument("--database-url", help="a database to use (default: a fresh SQLite file)")
+    return parser.parse_args()
+
+
+class Bench:
+    def __init__(self, args, workdir, base_url):
+        self.args, self.workdir, self.base_url = args, workdir, base_url
+        self.database_url = args.database_url or f"sqlite:///{workdir / 'datahub.sqlite3'}"
+        self.queue = f"bench-{uuid.uuid4().hex[:8]}"
+
+    def env(self, **extra):
+        env = dict(os.environ, DJANGO_SETTINGS_MODULE="settings.test", DATABASE_URL=self.database_url)
+        env.update(CDMS_BASE_URL=self.base_url, CDMS_TIMEOUT="30", LOG_LEVEL="WARNING")
+        env.update(CELERY_TASK_DEFAULT_QUEUE=self.queue, **extra)
+        return env
+
+    def manage(self, *command, **extra):
+        result = subprocess.run(
+            [PYTHON, "manage.py", *command], cwd=ROOT, env=self.env(**extra), capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            raise SystemExit(f"manage.py {' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def reset_database(self):
+        if self.args.database_url:
+            self.manage("flush", "--noinput")
+        else:
+            Path(self.database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        self.manage("migrate", "-v0")
+
+    # -- 1. imports through Celery ------------------------------------------------------------
+    def celery_imports(self):
+        sys.path.insert(0, str(ROOT))
+        from migrator.management.commands.cdms_services import broker_answers
+
+        broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+        if not broker_answers(broker):
+            print(f"1. cdms_import through Celery: skipped, no broker at {broker}")
+            self.reset_database()
+            self.manage("cdms_import", "--full", "--entity", "Account", "--no-progress")
+            return
+        print(f"1. cdms_import --celery --full --entity Account ({self.args.rows} accounts)")
+        for count in (1, 2):
+            self.reset_database()
+            workers = self.start_workers(count)
+            try:
+                started = time.monotonic()
+                self.manage("cdms_import", "--celery", "--full", "--entity", "Account", "--no-progress")
+                seconds = time.monotonic() - started
+            finally:
+                self.stop(workers)
+            print(f"   {count} worker process(es): {seconds:6.1f} s", flush=True)
+
+    def start_workers(self, count):
+        command = [PYTHON, "-m", "celery", "-A", "settings.celery", "worker", "--pool=prefork", "--concurrency=1",
+                   "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING", "-Q",
+                   self.queue]  # fmt: skip
+        return [
+            subprocess.Popen(
+                [*command, f"--hostname=bench{n}@%h"], cwd=ROOT, env=self.env(), start_new_session=True
+            )
+            for n in range(count)
+        ]
+
+    @staticmethod
+    def stop(processes):
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait()
+
+    # -- 2. sweeps ----------------------------------------------------------------------------
+    def sweeps(self):
+        self.manage("cdms_follow", "--once", "--no-sweep", "--entity", "Account")
+        print("2. key sweep of the accounts, 8 partitions")
+        for count in (1, 2, 4):
+            self.manage("shell", "-c", PLAN_SWEEP)
+            started = time.monotonic()
+            processes = [
+                subprocess.Popen(
+                    [PYTHON, "manage.py", "cdms_follow", "--once", "--sweep-only", "--entity", "Account"],
+                    cwd=ROOT,
+                    env=self.env(),
+                    stdout=subprocess.DEVNULL,
+                )  # fmt: skip
+                for _ in range(count)
+            ]
+            for process in processes:
+                process.wait()
+            print(f"   {count} process(es): {time.monotonic() - started:6.1f} s", flush=True)
+
+    # -- 3. list pages ------------------------------------------------------------------------
+    def list_pages(self):
+        self.manage("cdms_follow", "--once", "--entity", "Account")  # fresh watermarks
+        out = self.manage("shell", "-c", LIST_PAGE_SCRIPT)
+        print("3. GET /api/v1/organisations/?ordering=name&page=3")
+        for line in out.strip().splitlines():
+            mode, status, crm_requests, ms = json.loads(line)
+            print(f"   {mode:<8} status {status}  CRM requests {crm_requests:>4}  server {ms:8.1f} ms")
+
+    # -- 4. lag -------------------------------------------------------------------------------
+    def lag(self):
+        follower = subprocess.Popen(
+            [PYTHON, "manage.py", "cdms_follow", "--no-sweep", "--interval", "1", "--entity", "Account"],
+            cwd=ROOT, env=self.env(), stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            time.sleep(3)
+            lags = self.measure_lag()
+        finally:
+            follower.terminate()
+            follower.wait()
+        lags.sort()
+        p95 = lags[int(len(lags) * 0.95) - 1]
+        print(f"4. lag from a CRM write to local visibility over {len(lags)} changes, 1 s poll:")
+        print(f"   p50 {statistics.median(lags):.2f} s   p95 {p95:.2f} s   max {lags[-1]:.2f} s")
+
+    def measure_lag(self):
+        session = requests.Session()
+        session.headers.update({"Accept": "application/json", "Content-Type": "application/json"})
+        root = self.base_url + SERVICE
+        keys = [
+            r["AccountId"]
+            for r in session.get(f"{root}/AccountSet?$select=AccountId&$top=50").json()["d"]["results"]
+        ]
+        sent, seen = {}, {}
+        watcher = threading.Thread(target=self.watch, args=(sent, seen), daemon=True)
+        watcher.start()
+        for i in range(self.args.changes):
+            name = f"lag {i} {uuid.uuid4().hex[:6]}"
+            key = keys[i % len(keys)]
+            session.post(
+                f"{root}/AccountSet(guid'{key}')", json={"Name": name}, headers={"X-HTTP-Method": "MERGE"}
+            )
+            sent[name] = time.monotonic()
+            time.sleep(0.1)
+        deadline = time.monotonic() + 30
+        while len(seen) < len(sent) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # A name overwritten by a later change may never be seen; it has no lag to measure.
+        return [seen[name] - sent[name] for name in seen]
+
+    def watch(self, sent, seen):
+        import django
+
+        os.environ.update(self.env())
+        django.setup()
+        from organisation.models import Organisation
+
+        while True:
+            names = set(
+                Organisation.objects.skip_cdms().filter(name__startswith="lag ").values_list("name", flat=True)
+            )
+            now = time.monotonic()
+            for name in names:
+                if name in sent and name not in seen:
+                    seen[name] = now
+            time.sleep(0.02)
+
+
+PLAN_SWEEP = "from organisation.models import Organisation; from migrator.sweep import plan; plan(Organisation, 8)"
+LIST_PAGE_SCRIPT = """
+import json, time
+from django.contrib.auth.models import User
+from django.test import Client, override_settings
+from cdms_api.counting import count_requests
+user, _ = User.objects.get_or_create(username="bench", defaults={"is_superuser": True, "is_staff": True})
+client = Client()
+client.force_login(user)
+for mode, bound in (("strict", None), ("bounded", 30)):
+    with override_settings(CDMS_MAX_STALENESS=bound, ALLOWED_HOSTS=["testserver"]):
+        client.get("/api/v1/organisations/?ordering=name&page=2")
+        with count_requests() as counter:
+            started = time.perf_counter()
+            response = client.get("/api/v1/organisations/?ordering=name&page=3")
+            ms = (time.perf_counter() - started) * 1000
+    print(json.dumps([mode, response.status_code, counter.count, ms]))
+"""
+
+
+def main():
+    args = parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-follow-"))
+    started = time.monotonic()
+    emulator, base_url = bench_import.start_emulator(workdir / "crm.sqlite3", args.rows, args.latency_ms)
+    ready = time.monotonic() - started
+    print(f"emulator: {args.rows} accounts, {args.latency_ms} ms latency, ready in {ready:.0f} s")
+    try:
+        bench = Bench(args, workdir, base_url)
+        bench.celery_imports()
+        bench.sweeps()
+        bench.list_pages()
+        bench.lag()
+    finally:
+        emulator.terminate()
+        emulator.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
