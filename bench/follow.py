@@ -106,7 +106,12 @@ class Bench:
                    self.queue]  # fmt: skip
         return [
             subprocess.Popen(
-                [*command, f"--hostname=bench{n}@%h"], cwd=ROOT, env=self.env(), start_new_session=True
+                [*command, f"--hostname=bench{n}@%h"],
+                cwd=ROOT,
+                env=self.env(),
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             for n in range(count)
         ]
