@@ -2,6 +2,8 @@
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -13,7 +15,15 @@ from migrator.models import ImportCursor, SweepPartition, Watermark
 from migrator.tasks import follow_entity, import_window, start_sweep
 from organisation.models import Organisation
 from tests.crm_records import seed_account, seed_contact
-from tests.follow.celery_workers import QUEUE, REDIS_URL, ThreadWorker, WorkerProcesses, redis_answers, wait_for
+from tests.follow.celery_workers import (
+    QUEUE,
+    REDIS_URL,
+    ROOT,
+    ThreadWorker,
+    WorkerProcesses,
+    redis_answers,
+    wait_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +33,7 @@ def broker():
     """The broker these tests use: the real Redis if it answers, else Celery's in-memory one."""
     from settings.celery import app
 
-    real = redis_answers()
+    real = redis_answers() and os.environ.get("CELERY_TEST_BROKER") != "memory"
     app.conf.update(broker_url=REDIS_URL if real else "memory://", task_default_queue=QUEUE)
     print(f"Celery tests on {'Redis at ' + REDIS_URL if real else 'the in-memory broker (no Redis found)'}")
     return app, real
@@ -71,23 +81,39 @@ def test_a_sweep_split_into_tasks_is_shared_by_two_workers(cdms, workers):
 
 def test_a_worker_killed_mid_task_the_task_runs_again_to_the_same_result(cdms, workers, broker):
     _, real = broker
-    if not real:
-        pytest.xfail("killing a worker process needs worker processes (Redis)")
     keys = [seed_account(cdms, f"Org {i:03}") for i in range(200)]
     follow(Organisation, "test")
     for key in keys[::9]:
         cdms.store.delete("Account", key)
     cdms.latency_ms = 150  # each page of keys takes a while: the kill lands mid-task
-    group = workers(1, CDMS_LEASE_SECONDS="2")
-    start_sweep.delay("Account", 1)
-    wait_for(lambda: SweepPartition.objects.exclude(claimed_by="").exists())
-    time.sleep(0.3)
-    children = group.children()
-    assert children, "the worker has no pool process"
-    for pid in children:
-        os.kill(pid, signal.SIGKILL)  # the task's process dies mid-task; the message is requeued
+    if real:
+        group = workers(1, CDMS_LEASE_SECONDS="2")
+        start_sweep.delay("Account", 1)
+        victims = _busy(group.children)
+    else:  # no worker processes on the in-memory broker: kill a sweeping process, then a worker resumes
+        sweeper = subprocess.Popen(
+            [sys.executable, "manage.py", "cdms_follow", "--once", "--sweep-only", "--entity", "Account"],
+            cwd=ROOT, env=WorkerProcesses(cdms, 0, {"CDMS_LEASE_SECONDS": "2"}).env(),
+        )  # fmt: skip
+        victims = _busy(lambda: [sweeper.pid])
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)  # the task's process dies mid-task; its message is delivered again
+    if not real:
+        sweeper.wait()
+        workers(1)
+        time.sleep(2)  # the dead sweeper's claim expires
+        start_sweep.delay("Account", 1)
     wait_for(lambda: Watermark.objects.filter(entity="Account").exclude(deletions_until=None).exists())
     assert local_keys(Organisation) == crm_keys(cdms, "Account")
+
+
+def _busy(pids):
+    """The pids of the processes working on a sweep, once one of them has claimed its part."""
+    wait_for(lambda: SweepPartition.objects.exclude(claimed_by="").exists())
+    time.sleep(0.3)
+    found = pids()
+    assert found, "no process is working on the sweep"
+    return found
 
 
 def test_followers_on_two_workers_apply_each_change_once(cdms, workers):
@@ -117,3 +143,9 @@ def test_cdms_import_through_workers_without_workers_stops_with_a_clear_error(cd
     with pytest.raises(WorkersStalledError, match="are Celery workers running"):
         job.run_on_workers(lambda entity, index: None, poll_seconds=0.05, stall_seconds=0.3)
     assert ImportCursor.objects.get(entity="Account").run_in_progress  # the next run resumes it
+
+
+def test_tasks_belong_to_the_project_application_so_any_process_queues_them_on_its_broker():
+    from settings.celery import app
+
+    assert import_window.app is app and app.main == "datahub"

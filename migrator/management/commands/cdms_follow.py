@@ -74,7 +74,7 @@ class Command(BaseCommand):
             try:
                 if self.following:
                     result = follow(model, holder)  # records its own failure on the watermark
-                    if verbose or result.rows:
+                    if verbose:
                         self._report_follow(result)
             except CDMSError as exc:
                 failed = self._failed(migrator, "following changes", exc)
