@@ -149,6 +149,8 @@ class Bench:
         out = self.manage("shell", "-c", LIST_PAGE_SCRIPT)
         print("3. GET /api/v1/organisations/?ordering=name&page=3")
         for line in out.strip().splitlines():
+            if not line.startswith("["):
+                continue
             mode, status, crm_requests, ms = json.loads(line)
             print(f"   {mode:<8} status {status}  CRM requests {crm_requests:>4}  server {ms:8.1f} ms")
 
