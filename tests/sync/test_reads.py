@@ -525,3 +525,15 @@ def test_exclude_across_the_reverse_relation_reads_the_children_it_names(cdms):
         "Acme",
         "Beta",
     ]
+
+
+def test_a_child_moved_away_before_its_parent_was_deleted_keeps_its_local_row(cdms):
+    acme, beta, gamma, ann, bob = _family(cdms)
+    local_ann = Contact.objects.skip_cdms().get(cdms_pk=ann).pk
+    # Another CRM user moves Ann to Beta, then deletes Acme (the local Ann still points at Acme).
+    cdms.store.update("Contact", ann, {"ParentCustomerId": {"Id": beta, "LogicalName": "account"}})
+    cdms.store.delete("Account", acme)
+    acme_pk = Organisation.objects.skip_cdms().get(cdms_pk=acme).pk
+    assert list(Organisation.objects.filter(pk=acme_pk)) == []  # proven gone by key
+    moved = Contact.objects.skip_cdms().get(cdms_pk=ann)
+    assert moved.pk == local_ann and moved.organisation.cdms_pk == beta
