@@ -29,6 +29,7 @@ from .conf import cdms_settings
 from .connection import get_client
 from .exceptions import ObjectsNotInSyncError
 from .leases import release_follow_lease, take_follow_lease, watermark
+from .metrics import follower_round, sync_source
 from .models import ImportCursor, Watermark
 from .reconcile import reconcile_page
 
@@ -54,7 +55,8 @@ def follow(model, holder, using="default"):
     if not take_follow_lease(entity, holder, using):
         return FollowResult(entity, leased=False)
     try:
-        result = _round(model, migrator, holder, using)
+        with sync_source("follower"):
+            result = _round(model, migrator, holder, using)
     except CDMSError as exc:
         Watermark.objects.using(using).filter(entity=entity).update(last_follow_error=str(exc)[:2000])
         raise
@@ -80,6 +82,7 @@ def _round(model, migrator, holder, using):
             return result
     result.watermark = started - overlap
     _publish(entity, result.watermark, using)
+    follower_round(entity, (timezone.now() - result.watermark).total_seconds())
     return result
 
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from . import fetch
 from .cdms_migrator import get_migrator
 from .conf import cdms_settings
+from .metrics import strict_fallback
 from .reconcile import reconcile_page
 from .removal import remove_gone
 
@@ -75,6 +76,7 @@ def usable_watermark(queryset, bound):
         mark = marks.get(entity)
         if mark is None or mark.changes_until is None or mark.deletions_until is None:
             log.warning("%s: no follower watermark yet; reading strictly.", entity)
+            strict_fallback(entity)
             return None
         age = now - mark.changes_until
         if age > dt.timedelta(seconds=bound):
@@ -84,9 +86,11 @@ def usable_watermark(queryset, bound):
                 age.total_seconds(),
                 bound,
             )
+            strict_fallback(entity)
             return None
         if now - mark.deletions_until > delete_bound:
             log.warning("%s: the last key sweep is older than %s; reading strictly.", entity, delete_bound)
+            strict_fallback(entity)
             return None
     return min(marks[entity].changes_until for entity in entities)
 

@@ -24,6 +24,7 @@ from .cdms_migrator import get_migrator
 from .conf import cdms_settings
 from .connection import get_client
 from .leases import claim_partition, watermark
+from .metrics import sync_source
 from .models import SweepPartition, Watermark
 from .reconcile import reconcile_page
 from .removal import remove_gone
@@ -71,7 +72,8 @@ def sweep_part(model, holder, index=None, using="default"):
     part = claim_partition(entity, holder, index, using)
     if part is None:
         return None
-    part.removed = _sweep_range(model, part, using)
+    with sync_source("sweep"):
+        part.removed = _sweep_range(model, part, using)
     part.done_at = timezone.now()
     part.save(using=using, update_fields=["removed", "done_at"])
     _publish_if_complete(entity, part.sweep_started, using)
