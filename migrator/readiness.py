@@ -7,7 +7,6 @@ the delete watermark are caught by the key check of every bounded read, so that 
 but not judged.
 """
 
-from django.conf import settings
 from django.utils import timezone
 
 from cdms_api.exceptions import CDMSError
@@ -30,7 +29,7 @@ def crm_answers():
 
 def watermarks_fresh():
     """Check that every synced entity's change watermark is younger than the threshold."""
-    if getattr(settings, "CDMS_MAX_STALENESS", None) in (None, ""):
+    if cdms_settings.CDMS_MAX_STALENESS is None:
         return True, "not checked: CDMS_MAX_STALENESS is unset, so every read is strict"
     limit = cdms_settings.CDMS_READY_MAX_WATERMARK_AGE
     ages = watermark_ages(timezone.now())
