@@ -29,7 +29,16 @@ from .local import local_rows, retrying_vanished_parents
 from .reconcile import reconcile_page
 from .revisions import record_versions
 from .snapshot import capture_state, restore_state
-from .writes import apply_records, compensate, crm_values, delete_remote, restore_body, settle_lost_create
+from .writes import (
+    PENDING_KEY,
+    adopt_local_row,
+    apply_records,
+    compensate,
+    crm_values,
+    delete_remote,
+    post_create,
+    restore_body,
+)
 
 
 def run_concurrently(call, items):
@@ -88,18 +97,20 @@ def bulk_create(queryset, objs, batch_size=None, ignore_conflicts=False, update_
     with _Restored(objs) as restored:
         bodies = {}
         for obj in objs:
-            obj.cdms_pk = obj.cdms_pk or str(uuid.uuid4())
+            obj.cdms_pk = obj.cdms_pk or obj.__dict__.get(PENDING_KEY) or str(uuid.uuid4())
             # A related row missing from the CRM fails here, before any request.
             bodies[obj.cdms_pk] = crm_values(obj, migrator.fields)
-        create = lambda obj: get_client().create(migrator.service, bodies[obj.cdms_pk], key=obj.cdms_pk)  # noqa: E731
+        # As a single create: a lost answer is settled (its key kept for the retry), and a
+        # retry whose earlier record landed takes it over.
+        create = lambda obj: post_create(get_client(), migrator, obj, obj.cdms_pk, bodies[obj.cdms_pk])  # noqa: E731
         created = []
         try:
             with transaction.atomic(using=using):
-                local_rows(model, using).bulk_create(objs, batch_size=batch_size)
+                adopted = {id(obj) for obj in objs if _pending(obj) and adopt_local_row(obj, using)}
+                new = [obj for obj in objs if id(obj) not in adopted]
+                local_rows(model, using).bulk_create(new, batch_size=batch_size)
                 succeeded, failures = run_concurrently(create, objs)
                 created = _items(succeeded)
-                settle = lambda obj: settle_lost_create(get_client(), migrator, obj, obj.cdms_pk)  # noqa: E731
-                run_concurrently(settle, _items(failures))
                 local_rows(model, using).filter(pk__in=[obj.pk for obj in _items(failures)]).delete()
                 _store_created(model, using, migrator, succeeded)
         except BaseException:
@@ -107,12 +118,20 @@ def bulk_create(queryset, objs, batch_size=None, ignore_conflicts=False, update_
             run_concurrently(undo, created)
             raise
         restored.restore(_items(failures))
+    for obj in created:
+        obj.__dict__.pop(PENDING_KEY, None)
     if failures:
         raise BulkWriteError("bulk_create", failures, created)
     return created
 
 
+def _pending(obj):
+    return obj.pk is None and obj.__dict__.get(PENDING_KEY) == obj.cdms_pk
+
+
 def _store_created(model, using, migrator, succeeded):
+    if not succeeded:
+        return
     created = _items(succeeded)
     names = apply_records(succeeded, using)
     retrying_vanished_parents(lambda: local_rows(model, using).bulk_update(created, names), using)

@@ -130,10 +130,10 @@ def _create(instance, migrator, using, kwargs):
     try:
         with transaction.atomic(using=using), local_revision():
             instance.cdms_pk = key
-            if pending and instance.pk is None:
-                kwargs = _adopt_local_row(instance, using, kwargs)
+            if pending and instance.pk is None and adopt_local_row(instance, using):
+                kwargs = {**kwargs, "force_insert": False}
             save_locally(instance, using, **kwargs)
-            record = _post(client, migrator, instance, key, crm_values(instance, migrator.fields))
+            record = post_create(client, migrator, instance, key, crm_values(instance, migrator.fields))
             created = True
             store(instance, record, using)
             reversion.add_to_revision(instance)
@@ -147,7 +147,8 @@ def _create(instance, migrator, using, kwargs):
         raise
 
 
-def _post(client, migrator, instance, key, body):
+def post_create(client, migrator, instance, key, body):
+    """POST a create; a lost answer is settled, and this create's own earlier record taken over."""
     try:
         return client.create(migrator.service, body, key=key)
     except CDMSDuplicateKeyError:
@@ -179,15 +180,15 @@ def settle_lost_create(client, migrator, instance, key):
         log.warning("%s %s: create failed; its record landed, removing it failed: %s", migrator.service, key, exc)
 
 
-def _adopt_local_row(instance, using, kwargs):
-    """A read may have brought in the record of an earlier attempt: reuse its local row."""
+def adopt_local_row(instance, using):
+    """A read may have brought in the record of an earlier attempt: reuse its local row (True if so)."""
     existing = local_rows(type(instance), using).filter(cdms_pk=instance.cdms_pk).values_list("pk", flat=True)
     pk = existing.first()
     if pk is None:
-        return kwargs
+        return False
     instance.pk = pk
     instance._state.adding = False
-    return {**kwargs, "force_insert": False}
+    return True
 
 
 def _update(instance, migrator, using, kwargs):

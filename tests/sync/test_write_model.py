@@ -1,6 +1,7 @@
 """A stateful model of writes under faults: every fault of the emulator, at every step of a write.
 
-Hypothesis drives random sequences of creates, updates and deletes of organisations, each
+Hypothesis drives random sequences of creates, updates and deletes of organisations (single
+and in bulk), each
 with one fault armed at one of its steps (the POST, the MERGE, the GET after it, the DELETE,
 the look-up of a lost create, a compensation, or the local write after the CRM accepted),
 interleaved with another CRM user's edits and deletions. Properties:
@@ -17,11 +18,20 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
 
 from cdms_api.exceptions import CDMSError, CDMSNotFoundError
 from migrator import writes
 from migrator.connection import get_client
+from migrator.exceptions import BulkWriteError
 from migrator.snapshot import capture_state
 from organisation.models import Organisation
 
@@ -145,6 +155,53 @@ def make_machine(crm):
         def delete(self, org, step, kind, after, count):
             self.attempt("delete", org, step, kind, after, count, org.delete)
             assert crm.store.get("Account", org.cdms_pk) is None if org.cdms_pk else True
+
+        @rule(
+            target=saved,
+            step=st.sampled_from(["POST", "POST+GET"]),
+            kind=st.sampled_from(KINDS),
+            after=st.booleans(),
+        )
+        def bulk_create(self, step, kind, after):
+            orgs = [Organisation(name=f"Firm {self.serial + i}", city="Leeds") for i in range(1, 4)]
+            self.serial += 3
+            first, _, second = step.partition("+")
+            arm(crm, kind, first, after, 1)
+            if second:
+                arm(crm, kind, second, after, 10)
+            try:
+                Organisation.objects.bulk_create(orgs)
+            except BulkWriteError as exc:
+                crm.faults.clear()
+                failed = [obj for obj, _ in exc.failures]
+                assert all(obj.pk is None and obj.cdms_pk is None for obj in failed)
+                assert len(failed) + len(exc.succeeded) == len(orgs)
+                Organisation.objects.bulk_create(failed)  # retried as they are
+            finally:
+                crm.faults.clear()
+            assert all(obj.pk is not None and obj.cdms_pk is not None for obj in orgs)
+            return multiple(*orgs)
+
+        @rule(
+            city=st.sampled_from(["Derby", "Leeds"]),
+            step=st.sampled_from(["MERGE", "GET"]),
+            kind=st.sampled_from(KINDS),
+            after=st.booleans(),
+        )
+        def bulk_update(self, city, step, kind, after):
+            arm(crm, kind, step, after, 1)
+            try:
+                Organisation.objects.all().update(city=city)
+            except BulkWriteError as exc:
+                assert all(isinstance(obj, Organisation) for obj, _ in exc.failures)
+            except CDMSError:
+                pass  # the re-read failed: the whole update was compensated
+            finally:
+                crm.faults.clear()
+            try:
+                Organisation.objects.all().update(city=city)  # retried without faults
+            except BulkWriteError as exc:
+                assert all(isinstance(error, CDMSNotFoundError) for _, error in exc.failures)
 
         @rule(org=saved, city=st.sampled_from(["Bath", "Ely"]))
         def other_user_edits(self, org, city):

@@ -203,3 +203,18 @@ def test_bulk_failures_are_reported_in_one_shape(cdms):
         assert all(isinstance(o, Organisation) for o in err.succeeded) and len(err.succeeded) == 2
     assert Organisation.objects.count() == 1 and cdms.store.count("Account") == 1
     assert {o.cdms_pk for o in orgs} >= {deleted.value.failures[0][0].cdms_pk}
+
+
+def test_a_bulk_create_whose_answers_are_all_lost_makes_one_record_each_on_retry(fast_client):
+    fast_client.faults.add(kind="cut", after=True, method="POST", count=30)
+    fast_client.faults.add(kind="status", status=503, method="GET", count=30)
+    orgs = [Organisation(name=f"Firm {i}") for i in range(3)]
+    with pytest.raises(BulkWriteError) as err:
+        Organisation.objects.bulk_create(orgs)
+    fast_client.faults.clear()
+    assert len(err.value.failures) == 3 and all(o.pk is None and o.cdms_pk is None for o in orgs)
+    assert Organisation.objects.count() == 3  # a read brings the records that landed in
+    assert Organisation.objects.bulk_create(orgs) == orgs
+    assert fast_client.store.count("Account") == 3
+    rows = sorted(Organisation.objects.skip_cdms().values_list("pk", "cdms_pk"))
+    assert rows == sorted((o.pk, o.cdms_pk) for o in orgs)
