@@ -234,11 +234,37 @@ for mode, bound in (("strict", None), ("bounded", 30)):
 """
 
 
+def start_emulator(data, rows, latency):
+    """The emulator process (accounts only, no contacts) and its base URL, once it answers."""
+    port = bench_import.free_port()
+    command = [
+        PYTHON,
+        "-m",
+        "cdms_api.emulator",
+        "--port",
+        str(port),
+        "--data",
+        str(data),
+        "--seed-demo",
+        str(rows),
+    ]
+    command += ["--seed-contacts", "0", "--latency-ms", str(latency)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(3000):
+        try:
+            requests.get(f"http://127.0.0.1:{port}{SERVICE}/", timeout=1)
+            return process, f"http://127.0.0.1:{port}"
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the emulator did not start")
+
+
 def main():
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-follow-"))
     started = time.monotonic()
-    emulator, base_url = bench_import.start_emulator(workdir / "crm.sqlite3", args.rows, args.latency_ms)
+    emulator, base_url = start_emulator(workdir / "crm.sqlite3", args.rows, args.latency_ms)
     ready = time.monotonic() - started
     print(f"emulator: {args.rows} accounts, {args.latency_ms} ms latency, ready in {ready:.0f} s")
     try:

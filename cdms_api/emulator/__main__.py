@@ -14,6 +14,9 @@ def parse_args(argv=None):
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--data", help="SQLite file kept across restarts (default: in memory)")
     parser.add_argument("--seed-demo", type=int, default=0, metavar="N", help="add N demo organisations if empty")
+    parser.add_argument(
+        "--seed-contacts", type=int, default=3, metavar="K", help="demo contacts per organisation (default: 3)"
+    )
     parser.add_argument("--latency-ms", type=int, default=0, help="delay every service request")
     parser.add_argument("--page-size", type=int, default=50)
     parser.add_argument("--ntlm-users", metavar="FILE", help="require NTLM; lines DOMAIN:user:password")
@@ -43,7 +46,7 @@ def main(argv=None):
         max_query_bytes=args.max_query_bytes,
     )
     if args.seed_demo and emu.store.count("Account") == 0:
-        emu.store.seed_demo(args.seed_demo)
+        emu.store.seed_demo(args.seed_demo, contacts_per_account=args.seed_contacts)
     server = emu.create_server(args.host, args.port, args.threads)
     print(f"CRM 2011 emulator serving {emu.service_root}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
