@@ -64,3 +64,9 @@ def claim_partition(entity, holder, index=None, using="default"):
             part.refresh_from_db(using=using)
             return part
     return None
+
+
+def renew_claim(part, holder, using="default"):
+    """Extend `holder`'s claim on a sweep part; False if the claim was lost (expired and taken)."""
+    claimed = SweepPartition.objects.using(using).filter(pk=part.pk, claimed_by=holder, done_at=None)
+    return claimed.update(claim_expires=_expiry()) == 1

@@ -23,7 +23,7 @@ from . import fetch
 from .cdms_migrator import get_migrator
 from .conf import cdms_settings
 from .connection import get_client
-from .leases import claim_partition, watermark
+from .leases import claim_partition, renew_claim, watermark
 from .metrics import sync_source
 from .models import SweepPartition, Watermark
 from .reconcile import reconcile_page
@@ -73,7 +73,7 @@ def sweep_part(model, holder, index=None, using="default"):
     if part is None:
         return None
     with sync_source("sweep"):
-        part.removed = _sweep_range(model, part, using)
+        part.removed = _sweep_range(model, part, holder, using)
     part.done_at = timezone.now()
     part.save(using=using, update_fields=["removed", "done_at"])
     _publish_if_complete(entity, part.sweep_started, using)
@@ -89,7 +89,7 @@ def sweep(model, holder, partitions=None, using="default"):
     return removed
 
 
-def _sweep_range(model, part, using):
+def _sweep_range(model, part, holder, using):
     migrator = get_migrator(model)
     local = model._base_manager.db_manager(using).exclude(cdms_pk=None)
     in_range = Q()
@@ -108,6 +108,7 @@ def _sweep_range(model, part, using):
     pages = get_client().list(migrator.service, filter=" and ".join(crm_filter) or None, select=[key])
     for page in pages:
         crm_keys.update(record[key].lower() for record in page)
+        renew_claim(part, holder, using)  # a long part keeps its claim while it makes progress
     return _remove_proven_gone(model, migrator, local_keys - crm_keys, using)
 
 
