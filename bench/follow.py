@@ -7,8 +7,8 @@ The emulator runs in its own process at `--latency-ms`, seeded with `--rows` dem
 fresh SQLite database (or `--database-url`), except the API page, which is timed in-process
 with Django's test client (server time: the view and the sync layer, no HTTP hop).
 
-1. `cdms_import --celery --full --entity Account` with 1 and 2 Celery worker processes (Redis at
-   CELERY_BROKER_URL; skipped without one).
+1. `cdms_import --celery --full --entity Account` with 1 and 2 Celery worker processes, each with
+   4 threads (Redis at CELERY_BROKER_URL; skipped without one).
 2. One follower round, then a key sweep of the accounts shared by 1, 2 and 4 `cdms_follow
    --once --sweep-only` processes (8 partitions).
 3. The API's organisation list, page 3 ordered by name: strict (no bound) beside bounded
@@ -101,7 +101,7 @@ class Bench:
             print(f"   {count} worker process(es): {seconds:6.1f} s", flush=True)
 
     def start_workers(self, count):
-        command = [PYTHON, "-m", "celery", "-A", "settings.celery", "worker", "--pool=prefork", "--concurrency=1",
+        command = [PYTHON, "-m", "celery", "-A", "settings.celery", "worker", "--pool=threads", "--concurrency=4",
                    "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING", "-Q",
                    self.queue]  # fmt: skip
         return [

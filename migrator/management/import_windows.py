@@ -10,6 +10,7 @@ import logging
 
 from django.db import transaction
 
+from migrator import fetch
 from migrator.cdms_migrator import get_migrator
 from migrator.connection import get_client
 from migrator.exceptions import ObjectsNotInSyncError
@@ -30,7 +31,9 @@ def import_one_window(model, index):
         return "nothing"
     window = windows.split(cursor.run_start, cursor.run_end, cursor.run_windows)[index]
     orderby = ["ModifiedOn", migrator.key_attribute]
-    for page in get_client().list(migrator.service, filter=window.filter(), orderby=orderby):
+    # The next page is on its way while this one is written.
+    pages = fetch.prefetched(lambda: get_client().list(migrator.service, filter=window.filter(), orderby=orderby))
+    for page in pages:
         try:
             reconcile_page(model, page, comment=IMPORT_COMMENT)
         except ObjectsNotInSyncError as exc:  # the rest of the page was written
