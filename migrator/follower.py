@@ -7,7 +7,8 @@ in the same transaction. A round that reaches the end publishes the entity's wat
 local time at which the round started, less the overlap. Every CRM change made before it has
 been applied, because the round's first request was sent after it and asked for everything
 modified since the cursor (less the overlap, which covers equal timestamps at page ends,
-commits that land late, and clock skew up to the overlap).
+commits that land late, and clock skew up to the overlap). The cursor then moves up to the
+watermark too, so an idle CRM costs one empty request a poll.
 
 At least once: a follower killed mid-round resumes from its last checkpoint and re-applies a
 few pages, which the upsert ignores (equal `modified`). A watermark never moves back.
@@ -112,8 +113,14 @@ def _apply(model, entity, page, result, using):
 
 
 def _publish(entity, moment, using):
-    """Move the watermark to `moment` unless it is already later."""
+    """Move the watermark, and the cursor, to `moment` unless they are already later.
+
+    Every change made before `moment` is applied, so the next round need only re-read from
+    `moment` less the overlap: records that share the newest ModifiedOn are not read again
+    on every poll once the round that saw them is complete.
+    """
     now = timezone.now()
     rows = Watermark.objects.using(using).filter(entity=entity)
     rows.filter(Q(changes_until=None) | Q(changes_until__lt=moment)).update(changes_until=moment)
+    rows.filter(Q(cursor=None) | Q(cursor__lt=moment)).update(cursor=moment)
     rows.update(last_follow_at=now, last_follow_error="")

@@ -78,7 +78,11 @@ def test_nothing_is_lost_across_pages_when_more_than_a_page_shares_one_modified_
         result = follow(Organisation, HOLDER)
     assert result.rows == 120 and result.pages == 3 and counter.count == 3
     assert set(local(Organisation).values_list("cdms_pk", flat=True)) == keys
-    assert Watermark.objects.get(entity="Account").cursor == moment
+    mark = Watermark.objects.get(entity="Account")
+    assert mark.cursor == mark.changes_until > moment  # the next poll re-reads none of them
+    with count_requests() as again:
+        assert follow(Organisation, HOLDER).rows == 0
+    assert again.count == 1
 
 
 def test_a_follower_killed_mid_round_resumes_from_its_checkpoint_without_loss_or_duplicates(cdms):

@@ -1,8 +1,10 @@
 """`manage.py cdms_follow`: keep the local mirror within a stated staleness of the CRM."""
 
+import threading
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 from django.utils import timezone
 
 from cdms_api.exceptions import CDMSError
@@ -38,14 +40,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         migrators = entities.selected(options["entity"])
-        interval = options["interval"] or cdms_settings.CDMS_FOLLOW_INTERVAL
-        sweep_every = options["sweep_interval"] or cdms_settings.CDMS_SWEEP_INTERVAL
+        interval, sweep_every = options["interval"], options["sweep_interval"]
+        interval = cdms_settings.CDMS_FOLLOW_INTERVAL if interval is None else interval
+        sweep_every = cdms_settings.CDMS_SWEEP_INTERVAL if sweep_every is None else sweep_every
         if interval <= 0 or sweep_every <= 0:
             raise CommandError("--interval and --sweep-interval must be positive.")
         holder = holder_name()
         self.following = not options["sweep_only"]
         if options["once"]:
-            failed = self._round(migrators, holder, sweep_due=not options["no_sweep"], verbose=True)
+            failed = self._round(migrators, holder, verbose=True)
+            if not options["no_sweep"]:
+                failed = self._sweeps(migrators, holder, verbose=True) or failed
             if failed:
                 raise CommandError("The CRM failed; the next round resumes from the checkpoint.")
             return
@@ -58,31 +63,43 @@ class Command(BaseCommand):
             self.stdout.write("Stopped.")
 
     def _loop(self, migrators, holder, interval, sweep_every, sweeping):
-        last_sweep = None
+        # Sweeps run beside the polls, on their own thread: a sweep of a large table takes
+        # longer than the staleness bound, and the watermarks must keep moving meanwhile.
+        sweeper, last_sweep = None, None
         while True:
-            due = sweeping and (last_sweep is None or time.monotonic() - last_sweep >= sweep_every)
             started = time.monotonic()
-            self._round(migrators, holder, sweep_due=due, verbose=False)
-            if due:
+            due = last_sweep is None or started - last_sweep >= sweep_every
+            if sweeping and due and (sweeper is None or not sweeper.is_alive()):
+                sweeper = threading.Thread(target=self._sweep_thread, args=(migrators,), daemon=True)
+                sweeper.start()
                 last_sweep = started
+            self._round(migrators, holder, verbose=False)
             time.sleep(max(0.0, interval - (time.monotonic() - started)))
 
-    def _round(self, migrators, holder, sweep_due, verbose):
+    def _sweep_thread(self, migrators):
+        try:
+            self._sweeps(migrators, holder_name(), verbose=False)
+        finally:
+            connections.close_all()
+
+    def _round(self, migrators, holder, verbose):
+        """Follow every entity once; True if the CRM failed."""
         failed = False
-        for migrator in migrators:
-            model = migrator.model_class
+        for migrator in migrators if self.following else ():
             try:
-                if self.following:
-                    result = follow(model, holder)  # records its own failure on the watermark
-                    if verbose:
-                        self._report_follow(result)
+                result = follow(migrator.model_class, holder)  # records its own failure on the watermark
+                if verbose:
+                    self._report_follow(result)
             except CDMSError as exc:
                 failed = self._failed(migrator, "following changes", exc)
-                continue
-            if not sweep_due:
-                continue
+        return failed
+
+    def _sweeps(self, migrators, holder, verbose):
+        """Sweep every entity's keys once; True if the CRM failed."""
+        failed = False
+        for migrator in migrators:
             try:
-                removed = sweep(model, holder)
+                removed = sweep(migrator.model_class, holder)
                 if verbose or removed:
                     self.stdout.write(f"{migrator.service}: key sweep removed {removed} rows.")
             except CDMSError as exc:
