@@ -145,7 +145,7 @@ class Bench:
 
     # -- 3. list pages ------------------------------------------------------------------------
     def list_pages(self):
-        self.manage("cdms_follow", "--once", "--entity", "Account")  # fresh watermarks
+        self.manage("cdms_follow", "--once", "--no-sweep", "--entity", "Account")  # a fresh watermark
         out = self.manage("shell", "-c", LIST_PAGE_SCRIPT)
         print("3. GET /api/v1/organisations/?ordering=name&page=3")
         for line in out.strip().splitlines():
