@@ -19,7 +19,8 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import DateTimeField, Q, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from cdms_api import odata
@@ -29,7 +30,7 @@ from .cdms_migrator import get_migrator
 from .conf import cdms_settings
 from .connection import get_client
 from .exceptions import ObjectsNotInSyncError
-from .leases import release_follow_lease, take_follow_lease, watermark
+from .leases import lease_expiry, release_follow_lease, take_follow_lease, watermark
 from .metrics import follower_round, sync_source
 from .models import ImportCursor, Watermark
 from .reconcile import reconcile_page
@@ -76,8 +77,7 @@ def _round(model, migrator, holder, using):
     if since is not None:
         query["filter"] = f"ModifiedOn ge {odata.literal(since - overlap)}"
     for page in get_client().list(entity, **query):
-        _apply(model, entity, page, result, using)
-        if not take_follow_lease(entity, holder, using):
+        if not _apply(model, entity, page, result, holder, using):
             log.warning("%s: lost the follower lease mid-round; stopping at the last checkpoint.", entity)
             result.leased = False
             return result
@@ -96,20 +96,25 @@ def _start_cursor(entity, using):
     return cursor
 
 
-def _apply(model, entity, page, result, using):
+def _apply(model, entity, page, result, holder, using):
+    """Reconcile a page, then checkpoint the cursor and renew the lease in one statement.
+
+    Returns False when the lease was lost meanwhile (another follower took it over).
+    """
     if not page:
-        return
-    newest = max(odata.parse_date(record["ModifiedOn"]) for record in page)
+        return True
+    newest = Value(max(odata.parse_date(record["ModifiedOn"]) for record in page), DateTimeField())
     with transaction.atomic(using=using):
         try:
             reconcile_page(model, page)
         except ObjectsNotInSyncError as exc:  # the rest of the page was written
             result.conflicts.extend(exc.keys)
             log.warning("%s", exc)
-        behind = Q(cursor=None) | Q(cursor__lt=newest)
-        Watermark.objects.using(using).filter(behind, entity=entity).update(cursor=newest)
+        held = Watermark.objects.using(using).filter(entity=entity, lease_holder=holder)
+        renewed = held.update(cursor=Greatest(Coalesce("cursor", newest), newest), lease_expires=lease_expiry())
     result.pages += 1
     result.rows += len(page)
+    return renewed == 1
 
 
 def _publish(entity, moment, using):

@@ -24,7 +24,8 @@ def holder_name():
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
 
 
-def _expiry():
+def lease_expiry():
+    """When a lease or claim taken now expires."""
     return timezone.now() + dt.timedelta(seconds=cdms_settings.CDMS_LEASE_SECONDS)
 
 
@@ -39,7 +40,7 @@ def take_follow_lease(entity, holder, using="default"):
     watermark(entity, using)
     free = Q(lease_holder="") | Q(lease_holder=holder) | Q(lease_expires__lt=timezone.now())
     taken = Watermark.objects.using(using).filter(free, entity=entity)
-    return taken.update(lease_holder=holder, lease_expires=_expiry()) == 1
+    return taken.update(lease_holder=holder, lease_expires=lease_expiry()) == 1
 
 
 def release_follow_lease(entity, holder, using="default"):
@@ -60,7 +61,7 @@ def claim_partition(entity, holder, index=None, using="default"):
         claimed = SweepPartition.objects.using(using).filter(
             pk=part.pk, done_at=None, claim_expires=part.claim_expires
         )
-        if claimed.update(claimed_by=holder, claim_expires=_expiry()) == 1:
+        if claimed.update(claimed_by=holder, claim_expires=lease_expiry()) == 1:
             part.refresh_from_db(using=using)
             return part
     return None
@@ -69,4 +70,4 @@ def claim_partition(entity, holder, index=None, using="default"):
 def renew_claim(part, holder, using="default"):
     """Extend `holder`'s claim on a sweep part; False if the claim was lost (expired and taken)."""
     claimed = SweepPartition.objects.using(using).filter(pk=part.pk, claimed_by=holder, done_at=None)
-    return claimed.update(claim_expires=_expiry()) == 1
+    return claimed.update(claim_expires=lease_expiry()) == 1
