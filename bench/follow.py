@@ -80,7 +80,7 @@ class Bench:
     # -- 1. imports through Celery ------------------------------------------------------------
     def celery_imports(self):
         sys.path.insert(0, str(ROOT))
-        from migrator.management.commands.cdms_services import broker_answers
+        from migrator.management.broker import broker_answers
 
         broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
         if not broker_answers(broker):

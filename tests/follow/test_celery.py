@@ -1,5 +1,6 @@
 """The follower's work on Celery: real worker processes on the real Redis (in memory without one)."""
 
+import io
 import os
 import signal
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import time
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from contact.models import Contact
 from migrator.follower import follow
@@ -149,3 +151,16 @@ def test_tasks_belong_to_the_project_application_so_any_process_queues_them_on_i
     from settings.celery import app
 
     assert import_window.app is app and app.main == "datahub"
+
+
+def test_cdms_import_through_workers_without_a_broker_says_so_before_planning_anything(cdms, broker):
+    app, _ = broker
+    seed_account(cdms, "Acme")
+    answering = app.conf.broker_url
+    app.conf.broker_url = "redis://:secret@127.0.0.1:1/0"
+    try:
+        with pytest.raises(CommandError, match=r"no Celery broker answers at redis://:\*\*@127.0.0.1:1/0"):
+            call_command("cdms_import", "--celery", "--no-progress", stdout=io.StringIO())
+    finally:
+        app.conf.broker_url = answering
+    assert not ImportCursor.objects.filter(run_windows__gt=0).exists()

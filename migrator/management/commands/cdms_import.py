@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cdms_api.exceptions import CDMSError
 from migrator.management import entities, tables
+from migrator.management.broker import broker_answers, shown
 from migrator.management.importer import EntityImport, WorkersStalledError
 from migrator.models import ImportCursor
 
@@ -38,6 +39,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         migrators = entities.selected(options["entity"])
+        if options["celery"]:
+            self._check_broker()
         if options["workers"] < 1 or options["lookback_minutes"] < 0:
             raise CommandError("--workers must be at least 1 and --lookback-minutes at least 0.")
         if options["restart"]:
@@ -48,6 +51,16 @@ class Command(BaseCommand):
         for migrator in migrators:
             results.append(self._import(migrator, options))
         self._summary(results)
+
+    def _check_broker(self):
+        from migrator.tasks import import_window
+
+        url = import_window.app.conf.broker_url
+        if not broker_answers(url):
+            raise CommandError(
+                f"--celery: no Celery broker answers at {shown(url)} (CELERY_BROKER_URL). Start it and some "
+                "workers (celery -A settings.celery worker), or import without --celery."
+            )
 
     def _import(self, migrator, options):
         job = EntityImport(

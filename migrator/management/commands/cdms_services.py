@@ -1,24 +1,10 @@
 """`manage.py cdms_services`: say which database and Celery broker this deployment found."""
 
-import socket
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-
-def broker_answers(url, timeout=1.0):
-    """True when the host and port of a broker URL accept a connection."""
-    parts = urlsplit(url)
-    if not parts.hostname:
-        return False
-    default_port = {"redis": 6379, "amqp": 5672}.get(parts.scheme, 0)
-    try:
-        socket.create_connection((parts.hostname, parts.port or default_port), timeout).close()
-        return True
-    except OSError:
-        return False
+from migrator.management.broker import broker_answers, shown
 
 
 class Command(BaseCommand):
@@ -31,8 +17,8 @@ class Command(BaseCommand):
         broker = settings.CELERY_BROKER_URL
         if broker_answers(broker):
             self.stdout.write(
-                f"  Celery broker found at {broker}: to run the follower on workers instead, start "
+                f"  Celery broker found at {shown(broker)}: to run the follower on workers instead, start "
                 "`celery -A settings.celery worker` and `celery -A settings.celery beat`."
             )
         else:
-            self.stdout.write(f"  No Celery broker at {broker}: the follower runs as one process.")
+            self.stdout.write(f"  No Celery broker at {shown(broker)}: the follower runs as one process.")
