@@ -20,6 +20,7 @@ from contextvars import ContextVar
 
 from django.apps import apps
 from django.db import models
+from django.db.models.sql.query import Query
 from django.utils import timezone
 
 from . import fetch
@@ -49,19 +50,39 @@ def bound_of(queryset):
         return None
     if chosen is not None:
         return chosen
-    configured = cdms_settings.CDMS_MAX_STALENESS
-    return configured
+    return cdms_settings.CDMS_MAX_STALENESS
 
 
 def entities_of(queryset):
-    """The CRM entities whose rows can change the queryset's answer."""
-    tables = {queryset.model._meta.db_table, *(a.table_name for a in queryset.query.alias_map.values())}
-    found = []
-    for model in apps.get_models():
-        migrator = get_migrator(model)
-        if migrator is not None and model._meta.db_table in tables:
-            found.append(migrator.service)
-    return sorted(set(found))
+    """The CRM entities whose rows can change the queryset's answer (subqueries included)."""
+    tables = _tables(queryset.query)
+    found = {
+        get_migrator(model).service
+        for model in apps.get_models()
+        if get_migrator(model) is not None and model._meta.db_table in tables
+    }
+    return sorted(found)
+
+
+def _tables(query):
+    """The tables a query reads: its own, its joins', and those of the subqueries in its filter."""
+    tables = {query.model._meta.db_table, *(alias.table_name for alias in query.alias_map.values())}
+    for inner in _subqueries(query.where):
+        tables |= _tables(inner)
+    return tables
+
+
+def _subqueries(node):
+    """The Query objects inside a where-tree (`pk__in=<queryset>`, Exists(), Subquery())."""
+    inner = getattr(node, "query", node)
+    if isinstance(inner, Query):
+        yield inner
+        return
+    parts = getattr(node, "children", None)
+    if parts is None:
+        parts = node.get_source_expressions() if hasattr(node, "get_source_expressions") else ()
+    for part in parts:
+        yield from _subqueries(part)
 
 
 def usable_watermark(queryset, bound):
