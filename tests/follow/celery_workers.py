@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from django.db import connection
+from tests.subprocesses import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = f"datahub-test-{os.getpid()}"
@@ -29,14 +29,6 @@ def redis_answers():
             return sock.recv(16).startswith(b"+PONG")
     except OSError:
         return False
-
-
-def database_url():
-    """The URL of the test database, for worker processes."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 class WorkerProcesses:

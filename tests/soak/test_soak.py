@@ -15,24 +15,17 @@ import threading
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from cdms_api import odata
 from contact.models import Contact
 from organisation.models import Organisation
 from tests.crm_records import seed_account, seed_contact
+from tests.subprocesses import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SOAKING = bool(os.environ.get("SOAK"))
 SECONDS = float(os.environ.get("SOAK_SECONDS", 600)) if SOAKING else 8.0
 WORKERS = 4
-
-
-def _database_url():
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
 
 
 class OtherCRMUser(threading.Thread):
@@ -88,7 +81,7 @@ def test_concurrent_readers_and_writers_converge_without_errors(cdms, settings, 
     list(Organisation.objects.all())
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CDMS_BASE_URL": cdms.base_url,
         "CDMS_TIMEOUT": "30",
         "PYTHONPATH": str(ROOT),

@@ -14,13 +14,13 @@ import pytest
 import requests
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.core.wsgi import get_wsgi_application
-from django.db import connection
 from django.test.testcases import QuietWSGIRequestHandler
 from rest_framework.authtoken.models import Token
 
 from cdms_api import odata
 from organisation.models import Organisation
 from tests.domain.users import make_user
+from tests.subprocesses import database_url
 
 WRITERS = 40
 
@@ -81,13 +81,6 @@ def test_forty_concurrent_patches_against_a_live_server_all_succeed(live_server_
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _database_url():
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-
-
 def _record(key, version):
     stamp = odata.format_date(dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=version))
     return {
@@ -104,7 +97,7 @@ def test_pages_of_the_same_rows_in_different_orders_never_deadlock():
     # Each process refreshes the same 50 rows, page after page, each page newer and in its own
     # order: without a common lock order, PostgreSQL's upserts deadlock within a few pages.
     keys = [str(uuid.uuid4()) for _ in range(50)]
-    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONPATH": str(ROOT)}
     workers = []
     for seed in range(4):
         rng = random.Random(seed)

@@ -17,6 +17,7 @@ from cdms_api import odata
 from migrator.reconcile import reconcile_page
 from organisation.models import Organisation
 from tests.crm_records import seed_account
+from tests.subprocesses import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,18 +60,11 @@ def test_refresh_never_moves_modified_backwards(db):
     assert row.name == "newer" and row.cdms_version == 10
 
 
-def _database_url():
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_refreshes_from_several_processes_converge():
     keys = [str(uuid.uuid4()) for _ in range(20)]
     versions = [_record(key, second, f"{key[:4]} v{second}") for key in keys for second in range(1, 6)]
-    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONPATH": str(ROOT)}
     workers = []
     for seed in range(4):
         batch = versions[:]
