@@ -32,6 +32,11 @@ def _check(**overrides):
         ("CDMS_BASE_URL", "ftp://crm.example.org"),
         ("CDMS_BASE_URL", "http://crm.example.org:port"),
         ("CDMS_TIMOUT", "5"),
+        ("CDMS_MAX_STALENESS", "-1"),
+        ("CDMS_MAX_STALENESS", "soon"),
+        ("CDMS_FOLLOW_OVERLAP", "-2"),
+        ("CDMS_SWEEP_PARTITIONS", "0"),
+        ("CELERY_VISIBILITY_TIMEOUT", "long"),
     ],
 )
 def test_malformed_value_names_the_variable(name, value):
