@@ -145,3 +145,29 @@ def test_a_conflict_does_not_stop_the_follower(cdms):
     assert result.conflicts == [acme]
     assert local(Organisation).filter(name="Beta").exists()
     assert local(Organisation).get(cdms_pk=acme).name == "Changed locally"
+
+
+def test_records_changed_between_two_pages_of_a_round_are_applied_in_that_round(cdms, monkeypatch):
+    base = (timezone.now() - dt.timedelta(minutes=10)).replace(microsecond=0)
+    keys = [seed_account(cdms, f"Org {i:03}", modified_on=base + dt.timedelta(seconds=i)) for i in range(120)]
+    import migrator.follower as follower_module
+
+    real = follower_module.reconcile_page
+    calls = []
+
+    def another_user_edits_after_the_first_page(model, page):
+        real(model, page)
+        calls.append(len(page))
+        if len(calls) == 1:  # one record already passed, one still ahead, both edited now
+            cdms.store.update("Account", keys[0], {"Name": "Passed, then edited"})
+            cdms.store.update("Account", keys[110], {"Name": "Ahead, edited"})
+            cdms.store.delete("Account", keys[5])  # already applied: the sweep's to find
+
+    monkeypatch.setattr(follower_module, "reconcile_page", another_user_edits_after_the_first_page)
+    result = follow(Organisation, HOLDER)
+    assert result.watermark is not None
+    names = dict(local(Organisation).values_list("cdms_pk", "name"))
+    assert names[keys[0]] == "Passed, then edited" and names[keys[110]] == "Ahead, edited"
+    assert len(names) == 120  # nothing went missing across the pages
+    sweep(Organisation, HOLDER)
+    assert set(local(Organisation).values_list("cdms_pk", flat=True)) == set(keys) - {keys[5]}
