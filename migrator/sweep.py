@@ -26,7 +26,6 @@ from .connection import get_client
 from .leases import claim_partition, renew_claim, watermark
 from .metrics import sync_source
 from .models import SweepPartition, Watermark
-from .reconcile import reconcile_page
 from .removal import remove_gone
 
 log = logging.getLogger("migrator.sweep")
@@ -113,9 +112,9 @@ def _sweep_range(model, part, holder, using):
 
 
 def _remove_proven_gone(model, migrator, candidates, using):
-    found = set()
-    for page in fetch.by_keys(migrator, candidates):
-        found.update(reconcile_page(model, page))
+    # Only the keys matter: a record found here is alive, and its changes are the follower's.
+    key = migrator.key_attribute
+    found = {record[key].lower() for page in fetch.by_keys(migrator, candidates) for record in page}
     gone = candidates - found
     return remove_gone(model, gone, using) if gone else 0
 

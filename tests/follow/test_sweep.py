@@ -91,3 +91,14 @@ def test_two_sweepers_share_one_sweep(mirrored, cdms):
     sweep(Organisation, "three")
     assert local_keys() == set(mirrored[3:])
     assert Watermark.objects.get(entity="Account").deletions_until is not None
+
+
+def test_a_candidate_that_is_alive_and_newer_locally_stops_nothing(mirrored, cdms):
+    """A row the listing missed but the CRM has (here: CreatedOn moved) is kept, conflict or not."""
+    Organisation.objects.skip_cdms().filter(cdms_pk=mirrored[3]).update(
+        created=timezone.now() + dt.timedelta(days=1), modified=timezone.now() + dt.timedelta(days=1)
+    )
+    cdms.store.delete("Account", mirrored[4])
+    assert sweep(Organisation, "test", partitions=3) == 1
+    assert local_keys() == set(mirrored) - {mirrored[4]}
+    assert Watermark.objects.get(entity="Account").deletions_until is not None
