@@ -214,7 +214,9 @@ class Bench:
             time.sleep(0.02)
 
 
-PLAN_SWEEP = "from organisation.models import Organisation; from migrator.sweep import plan; plan(Organisation, 8)"
+PLAN_SWEEP = (
+    "from organisation.models import Organisation; from migrator.mirror.sweep import plan; plan(Organisation, 8)"
+)
 LIST_PAGE_SCRIPT = """
 import json, time
 from django.contrib.auth.models import User

@@ -27,7 +27,7 @@ from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from cdms_api import odata  # noqa: E402
-from migrator.reconcile import reconcile_page  # noqa: E402
+from migrator.mirror.reconcile import reconcile_page  # noqa: E402
 from organisation.models import Organisation  # noqa: E402
 
 ROUNDS = 7

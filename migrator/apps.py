@@ -9,20 +9,19 @@ class MigratorConfig(AppConfig):
     verbose_name = "CDMS sync"
     # Picked up by the operations endpoints (core.ops), which never import the sync layer.
     readiness_checks = {
-        "crm": "migrator.readiness.crm_answers",
-        "watermarks": "migrator.readiness.watermarks_fresh",
+        "crm": "migrator.ops.readiness.crm_answers",
+        "watermarks": "migrator.ops.readiness.watermarks_fresh",
     }
-    metrics_collectors = ("migrator.metrics.WatermarkCollector",)
+    metrics_collectors = ("migrator.ops.metrics.WatermarkCollector",)
 
     def ready(self):
+        # Imported only now: these modules reach models, which exist once the registry is ready.
         from .conf import cdms_settings
+        from .ops.failures import register_answers
+        from .ops.observers import install
+        from .write import signals  # noqa: F401 - connects the handlers
 
         cdms_settings.check()  # a bad CDMS_* setting stops start-up
         autodiscover_modules("cdms_migrator")
-        from . import signals  # noqa: F401 - connects the handlers
-        from .failures import register_answers
-
         register_answers()
-        from .observers import install
-
         install()

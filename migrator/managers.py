@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from .queryset import CDMSQuerySet
+from .read.queryset import CDMSQuerySet
 
 
 class CDMSManager(models.Manager.from_queryset(CDMSQuerySet)):

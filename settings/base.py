@@ -157,7 +157,7 @@ SPECTACULAR_SETTINGS = {
 # The CDMS_* settings' defaults and checks live in migrator/conf.py; environment variables of
 # the same names set them (as text, parsed there). See docs/retiring-cdms.md.
 INSTALLED_APPS += ["migrator"]
-MIDDLEWARE += ["migrator.middleware.SyncScopeMiddleware"]
+MIDDLEWARE += ["migrator.read.middleware.SyncScopeMiddleware"]
 globals().update(env.prefixed("CDMS_"))
 
 # Celery runs the change follower, key sweeps and imports across machines (docs/consistency.md):

@@ -5,14 +5,14 @@ Reads and writes are answered in JSON when the client sends `Accept: application
 produce). Every failure, including unexpected ones, is a CRM error body, never a bare 500 page.
 """
 
-import json
 import logging
 import time
 import traceback
 from urllib.parse import quote
 
 from . import schema as s
-from .atom import check_acceptable, render_atom, render_error_xml, wants_json
+from .answers import Response, error_response, json_response
+from .atom import check_acceptable, render_atom, wants_json
 from .control import control
 from .errors import CRMError
 from .metadata import metadata_xml
@@ -35,13 +35,6 @@ TOO_LONG_PAGE = (
 )
 
 
-class Response:
-    """Status, headers and body bytes of one answer."""
-
-    def __init__(self, status, headers=(), body=b""):
-        self.status, self.headers, self.body = status, list(headers), body
-
-
 STATUS_TEXT = {
     200: "OK",
     201: "Created",
@@ -61,20 +54,6 @@ STATUS_TEXT = {
 def status_line(code):
     """`"404 Not Found"`."""
     return f"{code} {STATUS_TEXT.get(code, 'Error')}"
-
-
-def json_response(status, payload, headers=()):
-    """A JSON answer."""
-    body = json.dumps(payload).encode()
-    return Response(status, [("Content-Type", "application/json;charset=utf-8"), *headers], body)
-
-
-def error_response(error, as_json=True, headers=()):
-    """The CRM error body of `error`, JSON or XML."""
-    if as_json:
-        return json_response(error.status, error.body(), headers)
-    body = render_error_xml(error)
-    return Response(error.status, [("Content-Type", "application/xml;charset=utf-8"), *headers], body)
 
 
 class App:

@@ -6,13 +6,12 @@
 
 import json
 
+from .answers import error_response, json_response
 from .errors import CRMError
 
 
 def control(emu, environ):
     """The Response of a control request."""
-    from .app import error_response, json_response
-
     method = environ.get("REQUEST_METHOD", "GET").upper()
     path = environ.get("PATH_INFO", "").rstrip("/")
     try:

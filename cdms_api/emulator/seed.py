@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from faker import Faker
 
 from . import schema as s
-from .store import index_sql
+from .ddl import index_sql
 from .values import fold
 
 START = int(datetime(2012, 1, 1, tzinfo=UTC).timestamp())

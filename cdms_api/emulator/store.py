@@ -14,9 +14,11 @@ from datetime import datetime
 from cdms_api import crm_codes
 
 from . import schema as s
+from . import seed as demo
+from .ddl import create_sql
 from .errors import CRMError, bad_request, not_found
 from .records import lookup_names, render
-from .values import DATE_RE, columns, datetime_ms, fold, now_ms, parse_guid, to_columns
+from .values import DATE_RE, datetime_ms, fold, now_ms, parse_guid, to_columns
 
 DEFAULT_ROOT = "http://127.0.0.1/XRMServices/2011/OrganizationData.svc"
 DEFAULTS = {"StateCode": {"Value": 0}, "StatusCode": {"Value": 1}, "OwnerId": s.SYSTEM_USER}
@@ -35,25 +37,6 @@ def _ms(value):
     if isinstance(value, datetime):
         return datetime_ms(value)
     return int(DATE_RE.match(value).group(1)) // 1000 * 1000
-
-
-def _create_sql(entity):
-    cols = [f'"{c}" {t}' for a in entity.attributes for c, t in columns(a)]
-    cols[0] += " PRIMARY KEY"
-    return [f'CREATE TABLE IF NOT EXISTS "{entity.name}" ({", ".join(cols)})', *index_sql(entity)]
-
-
-def index_sql(entity, drop=False):
-    """CREATE (or DROP) statements of the (sort column, key) indexes of `entity`."""
-    statements = []
-    for attr in (a for a in entity.attributes if a.indexed):
-        col = attr.shadow if attr.type in s.TEXT_TYPES else attr.column
-        name = f"ix_{entity.name}_{col}"
-        if drop:
-            statements.append(f'DROP INDEX IF EXISTS "{name}"')
-        else:
-            statements.append(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{entity.name}" ("{col}", "{entity.key}")')
-    return statements
 
 
 PARENTAL, REFERENTIAL = "parental", "referential"
@@ -75,7 +58,7 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA cache_size=-65536")
         for entity in s.ENTITIES.values():
-            for statement in _create_sql(entity):
+            for statement in create_sql(entity):
                 self.db.execute(statement)
         self.service_root = DEFAULT_ROOT
         self._version = self._max_version()
@@ -175,9 +158,7 @@ class Store:
 
     def seed_demo(self, n, seed=0, contacts_per_account=3):
         """Add `n` demo UK organisations and about `contacts_per_account * n` contacts."""
-        from .seed import seed_demo
-
-        seed_demo(self, n, seed=seed, contacts_per_account=contacts_per_account)
+        demo.seed_demo(self, n, seed=seed, contacts_per_account=contacts_per_account)
 
     # -- helpers shared with the HTTP layer ---------------------------------------------------
     def row(self, ent, key):

@@ -7,8 +7,8 @@ from django.core.management.base import CommandError
 from reversion.models import Version
 
 from contact.models import Contact
-from migrator.management import importer
-from migrator.models import ImportCursor
+from migrator.mirror import importer
+from migrator.mirror.state import ImportCursor
 from organisation.models import Organisation
 from tests.crm_records import later, seed_account
 

@@ -9,12 +9,10 @@ or after the browser block, never inside it.
 """
 
 import pytest
-from django.contrib.auth.models import User
-from playwright.sync_api import sync_playwright
 
 from organisation.models import Organisation
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from .browser import signed_in_admin
 
 
 @pytest.fixture
@@ -23,15 +21,7 @@ def acme(world, transactional_db):
 
 
 def test_editing_an_organisation_in_the_admin_stores_it(live_server, world, acme):
-    User.objects.create_superuser("admin", "admin@example.test", "s3cret-pass")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(f"{live_server.url}/admin/")
-        page.fill("#id_username", "admin")
-        page.fill("#id_password", "s3cret-pass")
-        page.click("input[type=submit]")
+    with signed_in_admin(live_server.url) as page:
         page.click("text=Organisations")
         page.click("text=Acme Browser Ltd")
         page.fill("#id_name", "Acme Browser Renamed")
@@ -39,7 +29,6 @@ def test_editing_an_organisation_in_the_admin_stores_it(live_server, world, acme
         page.click("input[name=_save]")
         message = page.text_content(".messagelist")
         listed = page.text_content("#result_list")
-        browser.close()
     assert "was changed successfully" in message
     assert "Acme Browser Renamed" in listed
     stored = world.get(Organisation, acme)

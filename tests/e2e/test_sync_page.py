@@ -8,13 +8,11 @@ an event loop in this thread).
 """
 
 import pytest
-from django.contrib.auth.models import User
-from playwright.sync_api import sync_playwright
 
 from migrator.cdms_migrator import get_migrator
 from organisation.models import Organisation
 from tests.crm_records import later, seed_account
-from tests.domain.browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.domain.browser import signed_in_admin
 
 
 @pytest.fixture
@@ -44,16 +42,8 @@ def same_on_both_sides(crm, key):
 
 
 def test_both_conflict_actions_leave_local_equal_to_the_crm(live_server, cdms, conflicted):
-    User.objects.create_superuser("admin", "admin@example.test", "s3cret-pass")
     keep, push = conflicted["Keep"], conflicted["Push"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(f"{live_server.url}/admin/")
-        page.fill("#id_username", "admin")
-        page.fill("#id_password", "s3cret-pass")
-        page.click("input[type=submit]")
+    with signed_in_admin(live_server.url) as page:
         page.click("text=CRM sync")
         listed = page.locator("#entity-Account tr.conflict").count()
         differences = page.text_content(f'tr[data-key="{keep}"]')
@@ -62,7 +52,6 @@ def test_both_conflict_actions_leave_local_equal_to_the_crm(live_server, cdms, c
         page.click(f'tr[data-key="{push}"] button[value="push_local"]')
         pushed = page.text_content(".messagelist")
         after = page.text_content("#entity-Account")
-        browser.close()
     assert listed == 2
     assert "Keep Local / Keep Ltd" in differences and "York / Leeds" in differences
     assert f"Account {keep}: conflict resolved: kept the crm's version." in kept

@@ -7,8 +7,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from cdms_api.counting import count_requests
-from migrator.middleware import FRESHNESS_HEADER
-from migrator.models import Watermark
+from migrator.mirror.state import Watermark
+from migrator.read.middleware import FRESHNESS_HEADER
 from tests.crm_records import seed_account
 from tests.follow.test_follower import round_of
 

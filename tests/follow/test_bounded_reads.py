@@ -11,7 +11,7 @@ from django.utils import timezone
 from cdms_api.counting import count_requests
 from cdms_api.exceptions import CDMSError
 from contact.models import Contact
-from migrator.models import Watermark
+from migrator.mirror.state import Watermark
 from organisation.models import Organisation
 from tests.crm_records import seed_account, seed_contact
 from tests.follow.test_follower import round_of
@@ -70,7 +70,7 @@ def test_values_rows_are_verified_too(mirrored, cdms):
 def test_a_stale_watermark_makes_the_read_strict_and_says_so(mirrored, cdms, caplog):
     Watermark.objects.filter(entity="Account").update(changes_until=timezone.now() - dt.timedelta(minutes=5))
     added = seed_account(cdms, "Added in the CRM", NumberOfEmployees=100)
-    with caplog.at_level(logging.WARNING, logger="migrator.freshness"), count_requests() as counter:
+    with caplog.at_level(logging.WARNING, logger="migrator.read.bounded"), count_requests() as counter:
         found = Organisation.objects.filter(number_of_employees=100).get()
     assert found.cdms_pk == added and counter.count >= 1
     assert "past the bound of 60.0 s; reading strictly" in caplog.text

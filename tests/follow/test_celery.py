@@ -11,10 +11,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from contact.models import Contact
-from migrator.follower import follow
-from migrator.management.importer import EntityImport, WorkersStalledError
-from migrator.models import ImportCursor, SweepPartition, Watermark
-from migrator.tasks import follow_entity, import_window, start_sweep
+from migrator.mirror.follower import follow
+from migrator.mirror.importer import EntityImport, WorkersStalledError
+from migrator.mirror.state import ImportCursor, SweepPartition, Watermark
+from migrator.mirror.tasks import follow_entity, import_window, start_sweep
 from organisation.models import Organisation
 from tests.crm_records import seed_account, seed_contact
 from tests.follow.celery_workers import (

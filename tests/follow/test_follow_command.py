@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from migrator.models import SweepPartition, Watermark
+from migrator.mirror.state import SweepPartition, Watermark
 from organisation.models import Organisation
 from tests.crm_records import seed_account
 from tests.follow.celery_workers import ROOT, WorkerProcesses, wait_for

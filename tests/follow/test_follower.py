@@ -8,10 +8,10 @@ from django.utils import timezone
 from cdms_api.counting import count_requests
 from cdms_api.exceptions import CDMSError
 from contact.models import Contact
-from migrator.follower import follow
-from migrator.leases import take_follow_lease
-from migrator.models import Watermark
-from migrator.sweep import sweep
+from migrator.mirror.follower import follow
+from migrator.mirror.leases import take_follow_lease
+from migrator.mirror.state import Watermark
+from migrator.mirror.sweep import sweep
 from organisation.models import Organisation
 from tests.crm_records import seed_account, seed_contact
 
@@ -150,7 +150,7 @@ def test_a_conflict_does_not_stop_the_follower(cdms):
 def test_records_changed_between_two_pages_of_a_round_are_applied_in_that_round(cdms, monkeypatch):
     base = (timezone.now() - dt.timedelta(minutes=10)).replace(microsecond=0)
     keys = [seed_account(cdms, f"Org {i:03}", modified_on=base + dt.timedelta(seconds=i)) for i in range(120)]
-    import migrator.follower as follower_module
+    import migrator.mirror.follower as follower_module
 
     real = follower_module.reconcile_page
     calls = []

@@ -5,9 +5,9 @@ import datetime as dt
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
-from migrator.follower import follow
-from migrator.models import Watermark
-from migrator.sweep import sweep
+from migrator.mirror.follower import follow
+from migrator.mirror.state import Watermark
+from migrator.mirror.sweep import sweep
 from organisation.models import Organisation
 from tests.crm_records import seed_account
 

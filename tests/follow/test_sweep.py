@@ -8,9 +8,9 @@ from django.utils import timezone
 from cdms_api.counting import count_requests
 from cdms_api.exceptions import CDMSError
 from contact.models import Contact
-from migrator.follower import follow
-from migrator.models import SweepPartition, Watermark
-from migrator.sweep import plan, sweep, sweep_part
+from migrator.mirror.follower import follow
+from migrator.mirror.state import SweepPartition, Watermark
+from migrator.mirror.sweep import plan, sweep, sweep_part
 from organisation.models import Organisation
 from tests.crm_records import seed_account, seed_contact
 

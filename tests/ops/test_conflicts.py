@@ -6,8 +6,8 @@ from reversion.models import Version
 
 from cdms_api.counting import count_requests
 from contact.models import Contact
-from migrator import conflicts
 from migrator.cdms_migrator import get_migrator
+from migrator.ops import conflicts
 from organisation.models import Organisation
 from tests.crm_records import later, seed_account, seed_contact
 
@@ -173,7 +173,7 @@ def test_a_person_without_change_permission_may_look_but_not_resolve(client, con
 
 
 def test_a_large_entity_is_compared_only_when_asked(client, conflicted, person, monkeypatch):
-    monkeypatch.setattr("migrator.admin.AUTO_COMPARE_ROWS", 2)  # Account has 3 rows, Contact 1
+    monkeypatch.setattr("migrator.ops.sync_page.AUTO_COMPARE_ROWS", 2)  # Account has 3 rows, Contact 1
     client.force_login(person)
     with count_requests() as counter:
         page = client.get(PAGE).content.decode()

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from cdms_api.counting import count_requests
-from migrator.models import Watermark
+from migrator.mirror.state import Watermark
 
 
 def closed_port():

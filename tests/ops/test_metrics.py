@@ -15,11 +15,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from cdms_api.counting import count_requests
 from cdms_api.exceptions import CDMSConnectionError
-from migrator import metrics as sync_metrics
+from migrator import instruments
 from migrator.connection import get_client
 from migrator.exceptions import ObjectsNotInSyncError
-from migrator.models import Watermark
-from migrator.removal import remove_gone
+from migrator.mirror.removal import remove_gone
+from migrator.mirror.state import Watermark
 from organisation.models import Organisation
 from tests.crm_records import later, seed_account
 
@@ -82,7 +82,7 @@ def test_writes_count_rows_created_refreshed_and_removed_by_the_write_source(cdm
 def test_rows_removed_are_counted_under_the_active_source(cdms, metrics):
     keys = [seed_account(cdms, name) for name in ("Alpha", "Beta")]
     list(Organisation.objects.all())
-    with sync_metrics.sync_source("sweep"):
+    with instruments.sync_source("sweep"):
         assert remove_gone(Organisation, keys) == 2
     assert metrics.delta("cdms_rows_total", entity="Account", source="sweep", change="removed") == 2
     assert metrics.delta("cdms_rows_total", entity="Account", source="read", change="removed") == 0
@@ -101,13 +101,13 @@ def test_a_local_row_newer_than_the_crm_counts_a_conflict(cdms, metrics):
 
 def test_an_unknown_source_is_refused_by_name():
     with pytest.raises(ValueError, match="unknown sync source 'nightly'"):
-        sync_metrics.sync_source("nightly")
+        instruments.sync_source("nightly")
 
 
 def test_follower_helpers_set_lag_rounds_and_strict_fallbacks(metrics):
-    sync_metrics.follower_round("Contact", 4.5)
-    sync_metrics.follower_round("Contact", 2.0)
-    sync_metrics.strict_fallback("Contact")
+    instruments.follower_round("Contact", 4.5)
+    instruments.follower_round("Contact", 2.0)
+    instruments.strict_fallback("Contact")
     assert metrics.delta("cdms_follower_rounds_total", entity="Contact") == 2
     assert metrics.value("cdms_follower_lag_seconds", entity="Contact") == 2.0
     assert metrics.delta("cdms_strict_fallbacks_total", entity="Contact") == 1
@@ -143,7 +143,7 @@ WORKER = """
 import sys
 from cdms_api import counting
 from cdms_api.client import CDMSClient
-from migrator.metrics import observe_request
+from migrator.instruments import observe_request
 counting.add_observer(observe_request)
 with CDMSClient(sys.argv[1], timeout=5) as client:
     for _ in client.list("Account"):

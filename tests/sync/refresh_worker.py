@@ -13,7 +13,7 @@ import django
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.test")
     django.setup()
-    from migrator.reconcile import reconcile_page
+    from migrator.mirror.reconcile import reconcile_page
     from organisation.models import Organisation
 
     for record in json.load(sys.stdin):

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cdms_api import odata
-from migrator.reconcile import reconcile_page
+from migrator.mirror.reconcile import reconcile_page
 from organisation.models import Organisation
 from tests.crm_records import seed_account
 from tests.subprocesses import database_url
@@ -91,7 +91,7 @@ def test_concurrent_refreshes_from_several_processes_converge():
 def test_fast_version_serialization_matches_django(db):
     from django.core import serializers
 
-    from migrator.revisions import serialize
+    from migrator.mirror.revisions import serialize
 
     org = Organisation(pk=7, name="Acme", number_of_employees=5, cdms_pk=str(uuid.uuid4()))
     org.last_verified = dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
@@ -101,7 +101,7 @@ def test_fast_version_serialization_matches_django(db):
 def test_bulk_versions_are_ordinary_reversion_versions(db):
     from reversion.models import Version
 
-    from migrator.revisions import record_versions
+    from migrator.mirror.revisions import record_versions
 
     # Inserted without save(), which would record a revision of its own.
     orgs = Organisation.objects.skip_cdms().bulk_create(

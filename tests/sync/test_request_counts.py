@@ -170,7 +170,7 @@ def test_save_without_changes_costs_nothing(cdms):
 
 
 def test_a_sync_scope_fetches_each_read_once(cdms):
-    from migrator.scope import sync_scope
+    from migrator.read.scope import sync_scope
 
     for i in range(120):
         seed_account(cdms, f"Firm {i:03}", NumberOfEmployees=7)
@@ -187,7 +187,7 @@ def test_a_sync_scope_fetches_each_read_once(cdms):
 
 
 def test_a_sync_scope_still_sees_its_own_writes(cdms):
-    from migrator.scope import sync_scope
+    from migrator.read.scope import sync_scope
 
     seed_account(cdms, "Acme", NumberOfEmployees=7)
     with sync_scope():
@@ -257,6 +257,6 @@ STRATEGIES = [
 @pytest.mark.parametrize(("read", "chosen"), STRATEGIES)
 def test_each_read_names_its_strategy(cdms, caplog, read, chosen):
     seed_account(cdms, "Acme", Address1_City="Leeds", NumberOfEmployees=5)
-    with caplog.at_level("DEBUG", logger="migrator.sync"):
+    with caplog.at_level("DEBUG", logger="migrator.read.strict"):
         read()
-    assert [r.getMessage().split(": ")[1] for r in caplog.records if r.name == "migrator.sync"] == chosen
+    assert [r.getMessage().split(": ")[1] for r in caplog.records if r.name == "migrator.read.strict"] == chosen

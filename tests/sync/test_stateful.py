@@ -34,7 +34,7 @@ from cdms_api.exceptions import CDMSBadRequestError, CDMSNotFoundError
 from contact.models import Contact
 from migrator.connection import get_client
 from migrator.exceptions import ReadCapError
-from migrator.reconcile import reconcile_page
+from migrator.mirror.reconcile import reconcile_page
 from organisation.models import Organisation
 from tests.sync.test_differential import (
     CITIES,

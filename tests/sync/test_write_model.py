@@ -29,10 +29,10 @@ from hypothesis.stateful import (
 )
 
 from cdms_api.exceptions import CDMSError, CDMSNotFoundError
-from migrator import writes
 from migrator.connection import get_client
 from migrator.exceptions import BulkWriteError
-from migrator.snapshot import capture_state
+from migrator.write import writer as writes
+from migrator.write.snapshot import capture_state
 from organisation.models import Organisation
 
 KINDS = ["status-503", "status-500", "status-400", "hang", "html", "cut"]

@@ -7,8 +7,9 @@ from reversion.models import Version
 from cdms_api.counting import count_requests
 from cdms_api.exceptions import CDMSError
 from contact.models import Contact
-from migrator import bulk, writes
 from migrator.exceptions import BulkWriteError
+from migrator.write import bulk
+from migrator.write import writer as writes
 from organisation.models import Organisation
 from tests.crm_records import seed_account
 

@@ -127,7 +127,7 @@ def test_local_constraint_error_never_reaches_the_crm(cdms):
 
 
 def test_local_failure_after_create_is_compensated(cdms, monkeypatch, caplog):
-    from migrator import writes
+    from migrator.write import writer as writes
 
     def broken(instance, record, using):
         raise RuntimeError("disk full")
@@ -141,7 +141,7 @@ def test_local_failure_after_create_is_compensated(cdms, monkeypatch, caplog):
 
 
 def test_local_failure_after_update_merges_the_old_values_back(cdms, monkeypatch):
-    from migrator import writes
+    from migrator.write import writer as writes
 
     org = Organisation.objects.create(name="Acme", city="Leeds")
     monkeypatch.setattr(writes, "store", lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from migrator.management import tables
-from migrator.management.health import run_checks
+from migrator.ops.health import run_checks
 
 
 class Command(BaseCommand):

@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from cdms_api.exceptions import CDMSError
 from migrator.conf import cdms_settings
-from migrator.follower import follow
-from migrator.leases import holder_name
-from migrator.management import entities
-from migrator.models import Watermark
-from migrator.sweep import sweep
+from migrator.management import arguments
+from migrator.mirror import entities
+from migrator.mirror.follower import follow
+from migrator.mirror.leases import holder_name
+from migrator.mirror.state import Watermark
+from migrator.mirror.sweep import sweep
 
 
 class Command(BaseCommand):
@@ -25,7 +26,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--entity", default="all", help="Account, Contact or all (default: all)")
+        arguments.add_entity(parser)
         parser.add_argument(
             "--once", action="store_true", help="one round of changes and one key sweep, then exit"
         )

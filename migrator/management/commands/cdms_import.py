@@ -3,10 +3,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from cdms_api.exceptions import CDMSError
-from migrator.management import entities, tables
+from migrator.management import arguments, tables
 from migrator.management.broker import broker_answers, shown
-from migrator.management.importer import EntityImport, WorkersStalledError
-from migrator.models import ImportCursor
+from migrator.mirror import entities
+from migrator.mirror.importer import EntityImport, WorkersStalledError
+from migrator.mirror.state import ImportCursor
+from migrator.mirror.tasks import import_window
 
 
 class Command(BaseCommand):
@@ -18,7 +20,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--entity", default="all", help="Account, Contact or all (default: all)")
+        arguments.add_entity(parser)
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--full", action="store_true", help="copy every record")
         mode.add_argument("--incremental", action="store_true", help="copy changes since the last run (default)")
@@ -30,7 +32,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--workers", type=int, default=4, help="concurrent CRM requests (default: 4)")
         parser.add_argument("--restart", action="store_true", help="drop an unfinished run instead of resuming it")
-        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        arguments.add_no_progress(parser)
         parser.add_argument(
             "--celery",
             action="store_true",
@@ -53,8 +55,6 @@ class Command(BaseCommand):
         self._summary(results)
 
     def _check_broker(self):
-        from migrator.tasks import import_window
-
         url = import_window.app.conf.broker_url
         if not broker_answers(url):
             raise CommandError(
@@ -72,8 +72,6 @@ class Command(BaseCommand):
         )
         try:
             if options["celery"]:
-                from migrator.tasks import import_window
-
                 return job.run_on_workers(lambda entity, index: import_window.delay(entity, index))
             return job.run()
         except KeyboardInterrupt:

@@ -5,8 +5,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from cdms_api.exceptions import CDMSError
-from migrator.management import entities, tables
-from migrator.management.comparison import compare, repair
+from migrator.management import arguments, tables
+from migrator.mirror import entities
+from migrator.ops.comparison import compare, repair
 
 SHOWN_KEYS = 10
 
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--entity", default="all", help="Account, Contact or all (default: all)")
+        arguments.add_entity(parser)
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
         parser.add_argument("--fix", action="store_true", help="repair what can be repaired safely")
 

@@ -1,0 +1,131 @@
+"""The change follower: apply the CRM's changes to the local mirror in ModifiedOn order.
+
+One round for one entity: take the entity's lease; read every record whose ModifiedOn is at
+or after `cursor - overlap`, ordered by (ModifiedOn, key) and following `__next`; reconcile
+each page with the monotonic upsert and checkpoint the cursor (the newest ModifiedOn applied)
+in the same transaction. A round that reaches the end publishes the entity's watermark: the
+local time at which the round started, less the overlap. Every CRM change made before it has
+been applied, because the round's first request was sent after it and asked for everything
+modified since the cursor (less the overlap, which covers equal timestamps at page ends,
+commits that land late, and clock skew up to the overlap). The cursor then moves up to the
+watermark too, so an idle CRM costs one empty request a poll.
+
+At least once: a follower killed mid-round resumes from its last checkpoint and re-applies a
+few pages, which the upsert ignores (equal `modified`). A watermark never moves back.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import DateTimeField, Q, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from cdms_api import odata
+from cdms_api.exceptions import CDMSError
+
+from ..cdms_migrator import get_migrator
+from ..conf import cdms_settings
+from ..connection import get_client
+from ..exceptions import ObjectsNotInSyncError
+from ..instruments import follower_round, sync_source
+from .leases import lease_expiry, release_follow_lease, take_follow_lease, watermark
+from .reconcile import reconcile_page
+from .state import ImportCursor, Watermark
+
+log = logging.getLogger("migrator.mirror.follower")
+
+
+@dataclass
+class FollowResult:
+    """What one follower round of one entity did."""
+
+    entity: str
+    leased: bool = True
+    pages: int = 0
+    rows: int = 0
+    conflicts: list = field(default_factory=list)
+    watermark: dt.datetime | None = None
+
+
+def follow(model, holder, using="default"):
+    """Apply every CRM change since the entity's cursor; returns a FollowResult."""
+    migrator = get_migrator(model)
+    entity = migrator.service
+    if not take_follow_lease(entity, holder, using):
+        return FollowResult(entity, leased=False)
+    try:
+        with sync_source("follower"):
+            result = _round(model, migrator, holder, using)
+    except CDMSError as exc:
+        Watermark.objects.using(using).filter(entity=entity).update(last_follow_error=str(exc)[:2000])
+        raise
+    finally:
+        release_follow_lease(entity, holder, using)
+    return result
+
+
+def _round(model, migrator, holder, using):
+    entity = migrator.service
+    overlap = dt.timedelta(seconds=cdms_settings.CDMS_FOLLOW_OVERLAP)
+    started = timezone.now()
+    since = _start_cursor(entity, using)
+    result = FollowResult(entity)
+    query = {"orderby": ["ModifiedOn", migrator.key_attribute]}
+    if since is not None:
+        query["filter"] = f"ModifiedOn ge {odata.literal(since - overlap)}"
+    for page in get_client().list(entity, **query):
+        if not _apply(model, entity, page, result, holder, using):
+            log.warning("%s: lost the follower lease mid-round; stopping at the last checkpoint.", entity)
+            result.leased = False
+            return result
+    result.watermark = started - overlap
+    _publish(entity, result.watermark, using)
+    follower_round(entity, (timezone.now() - result.watermark).total_seconds())
+    return result
+
+
+def _start_cursor(entity, using):
+    """The follower's cursor, or (before its first round) where the last import got to."""
+    cursor = watermark(entity, using).cursor
+    if cursor is None:
+        imported = ImportCursor.objects.using(using).filter(entity=entity).first()
+        cursor = imported.imported_until if imported else None
+    return cursor
+
+
+def _apply(model, entity, page, result, holder, using):
+    """Reconcile a page, then checkpoint the cursor and renew the lease in one statement.
+
+    Returns False when the lease was lost meanwhile (another follower took it over).
+    """
+    if not page:
+        return True
+    newest = Value(max(odata.parse_date(record["ModifiedOn"]) for record in page), DateTimeField())
+    with transaction.atomic(using=using):
+        try:
+            reconcile_page(model, page)
+        except ObjectsNotInSyncError as exc:  # the rest of the page was written
+            result.conflicts.extend(exc.keys)
+            log.warning("%s", exc)
+        held = Watermark.objects.using(using).filter(entity=entity, lease_holder=holder)
+        renewed = held.update(cursor=Greatest(Coalesce("cursor", newest), newest), lease_expires=lease_expiry())
+    result.pages += 1
+    result.rows += len(page)
+    return renewed == 1
+
+
+def _publish(entity, moment, using):
+    """Move the watermark, and the cursor, to `moment` unless they are already later.
+
+    Every change made before `moment` is applied, so the next round need only re-read from
+    `moment` less the overlap: records that share the newest ModifiedOn are not read again
+    on every poll once the round that saw them is complete.
+    """
+    now = timezone.now()
+    rows = Watermark.objects.using(using).filter(entity=entity)
+    rows.filter(Q(changes_until=None) | Q(changes_until__lt=moment)).update(changes_until=moment)
+    rows.filter(Q(cursor=None) | Q(cursor__lt=moment)).update(cursor=moment)
+    rows.update(last_follow_at=now, last_follow_error="")

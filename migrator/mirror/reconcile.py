@@ -1,0 +1,169 @@
+"""Reconciling CRM records with local rows, a page at a time, in a constant number of statements.
+
+For each record: equal `modified` (and version) is in sync and costs nothing; a newer CRM
+record is written (one bulk upsert per page) with a `CDMS refresh` revision per row; a local
+row newer than the CRM raises ObjectsNotInSyncError. Foreign keys arrive as CRM keys and are
+mapped to local rows by `cdms_pk`; parents missing locally are fetched in one batched request.
+"""
+
+import logging
+
+from django.db import transaction
+from django.db.models.base import ModelState
+
+from .. import fetch
+from ..cdms_migrator import SYSTEM_FIELDS, get_migrator
+from ..exceptions import ObjectsNotInSyncError
+from ..instruments import conflict, rows_synced
+from ..local import alias_for_write, local_rows, retrying_vanished_parents
+from .revisions import REFRESH_COMMENT, record_versions
+from .upsert import upsert
+
+log = logging.getLogger("migrator.mirror.reconcile")
+
+
+def reconcile_page(model, records, comment=REFRESH_COMMENT, using=None):
+    """Bring local rows up to date with these CRM records; returns their keys.
+
+    Rows newer locally than in the CRM are left alone; once the rest of the page is written,
+    ObjectsNotInSyncError names them (`keys`).
+    """
+    migrator = get_migrator(model)
+    if not records:
+        return []
+    using = alias_for_write(model, using=using)
+    _reconcile_expanded(model, migrator, records, comment, using)
+    incoming = [migrator.from_cdms(record) for record in records]
+    existing = _existing(model, [row["cdms_pk"] for row in incoming], using)
+    states = {row["cdms_pk"]: sync_state(existing.get(row["cdms_pk"]), version_of(row)) for row in incoming}
+    stale = [row for row in incoming if states[row["cdms_pk"]] == STALE]
+    if stale:
+        _write(model, migrator, stale, comment, using)
+    reconciled(model, states, existing)
+    newer = [key for key, state in states.items() if state == LOCAL_NEWER]
+    if newer:
+        raise ObjectsNotInSyncError(model, newer)
+    return list(states)
+
+
+IN_SYNC, STALE, LOCAL_NEWER = "in sync", "stale", "local newer"
+
+
+def version_of(row):
+    """(modified, version) of a row's values."""
+    return row["modified"], row["cdms_version"]
+
+
+def sync_state(local, crm):
+    """IN_SYNC, STALE or LOCAL_NEWER for a local (modified, version) against the CRM's (None: no row)."""
+    if local is None:
+        return STALE
+    (local_modified, local_version), (crm_modified, crm_version) = local, crm
+    local_version, crm_version = local_version or 0, crm_version or 0
+    if local_modified is None or crm_modified is None:
+        return STALE if local_modified != crm_modified else IN_SYNC
+    if local_modified > crm_modified:
+        # A higher local version means a concurrent refresh already stored a newer CRM version.
+        return IN_SYNC if local_version > crm_version else LOCAL_NEWER
+    if local_modified < crm_modified or crm_version > local_version:
+        return STALE
+    return IN_SYNC
+
+
+def _reconcile_expanded(model, migrator, records, comment, using):
+    """Parents that arrived inline (`$expand`) are reconciled first, at no extra request."""
+    for name, navigation in migrator.navigation.items():
+        related = _related(model, name)
+        key = get_migrator(related).key_attribute
+        # Not expanded, the property is a {"__deferred": ...} link, which carries no record.
+        inline = [r[navigation] for r in records if isinstance(r.get(navigation), dict) and key in r[navigation]]
+        parents = list({parent[key]: parent for parent in inline}.values())
+        if parents:
+            reconcile_page(related, parents, comment, using)
+
+
+def _related(model, name):
+    return model._meta.get_field(name).related_model
+
+
+def _existing(model, keys, using):
+    rows = local_rows(model, using).filter(cdms_pk__in=keys).values_list("cdms_pk", "modified", "cdms_version")
+    return {key: (modified, version) for key, modified, version in rows}
+
+
+def resolve_foreign_keys(model, rows, using=None):
+    """Replace the CRM keys of foreign keys in `rows` (dicts) by local ids, fetching missing parents.
+
+    Parents that are not local are fetched in one batched request and reconciled first; a
+    key the CRM does not have either becomes None (logged).
+    """
+    using = alias_for_write(model, using=using)
+    for name in get_migrator(model).lookup_fields():
+        related = model._meta.get_field(name).related_model
+        wanted = {row[name] for row in rows if row[name]}
+        local = local_ids(related, wanted, using)
+        missing = wanted - set(local)
+        if missing:
+            for page in fetch.by_keys(get_migrator(related), missing):
+                reconcile_page(related, page, using=using)
+            local.update(local_ids(related, missing, using))
+            for key in missing - set(local):
+                log.warning("%s refers to %s %s, which the CRM does not have", model.__name__, name, key)
+        for row in rows:
+            row[name] = local.get(row[name])
+
+
+def local_ids(model, keys, using=None):
+    """{cdms_pk: local pk} for the local rows with these keys (one query)."""
+    if not keys:
+        return {}
+    using = alias_for_write(model, using=using)
+    return dict(local_rows(model, using).filter(cdms_pk__in=keys).values_list("cdms_pk", "pk"))
+
+
+def _write(model, migrator, rows, comment, using):
+    if migrator.lookup_fields():
+        # Parents are resolved inside the transaction that writes the children (and again,
+        # should one vanish meanwhile), so no child is written pointing at a removed row.
+        retrying_vanished_parents(
+            lambda: _write_page(model, migrator, [dict(r) for r in rows], comment, using), using
+        )
+    else:
+        with transaction.atomic(using=using):
+            _write_page(model, migrator, rows, comment, using)
+
+
+def _write_page(model, migrator, rows, comment, using):
+    resolve_foreign_keys(model, rows, using)
+    written = upsert(model, rows, [*migrator.fields, *SYSTEM_FIELDS, "cdms_pk"], using)
+    record_versions(model, _instances(model, rows, written, using), comment, using)
+
+
+def _instances(model, rows, written, using):
+    """Model instances of the written rows (foreign keys given by local id), for their versions.
+
+    Built as `Model.from_db` would, without `__init__`'s per-field work: every concrete field
+    is set (from the row, or its default), so nothing is loaded later.
+    """
+    fields = [(field.name, field.attname, field) for field in model._meta.concrete_fields if not field.primary_key]
+    instances = []
+    for row in rows:
+        pk = written.get(row["cdms_pk"])
+        if pk is None:
+            continue
+        instance = model.__new__(model)
+        values = {attname: row[name] if name in row else field.get_default() for name, attname, field in fields}
+        instance.__dict__.update(values)
+        instance.pk = pk
+        instance._state = ModelState()
+        instance._state.adding, instance._state.db = False, using
+        instances.append(instance)
+    return instances
+
+
+def reconciled(model, states, existing):
+    """Count a reconciled page: stale rows refreshed or created, local-newer rows as conflicts."""
+    stale = [key for key, state in states.items() if state == STALE]
+    created = sum(1 for key in stale if key not in existing)
+    rows_synced(model, refreshed=len(stale) - created, created=created)
+    conflict(model, sum(1 for state in states.values() if state == LOCAL_NEWER))

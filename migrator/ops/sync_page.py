@@ -1,0 +1,93 @@
+"""The admin's "CRM sync" page: how fresh the mirror is, and the rows in conflict with the CRM.
+
+Per entity it shows the follower's watermarks and their age, the last follower round and key
+sweep with their errors, and every row newer locally than in the CRM, each with two buttons:
+"Keep the CRM's version" and "Push the local version" (see `conflicts`). Finding conflicts
+compares every key with the CRM, one CRM request per 50 records: the page does it by itself for
+an entity of up to `AUTO_COMPARE_ROWS` local rows, and for a larger one when asked (a button).
+"""
+
+import re
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from cdms_api.exceptions import CDMSError
+
+from ..cdms_migrator import registered_migrators
+from ..mirror.state import SyncStatus, Watermark
+from . import conflicts
+
+# 100 CRM requests: a page that answers in a few seconds. Past that a person asks for the scan.
+AUTO_COMPARE_ROWS = 5000
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@admin.register(SyncStatus)
+class SyncStatusAdmin(admin.ModelAdmin):
+    """One page instead of a change list: the sync's state and its conflicts."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        """Show the page (GET) or resolve one conflict and come back to it (POST)."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            return self._resolve(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "CRM sync",
+            "opts": self.model._meta,
+            "entities": [
+                _entity(migrator, timezone.now(), request.GET.get("compare") == migrator.service)
+                for migrator in _migrators()
+            ],
+            "actions": {"keep": conflicts.KEEP_CRM, "push": conflicts.PUSH_LOCAL},
+        }
+        return TemplateResponse(request, "admin/migrator/sync_status.html", context)
+
+    def _resolve(self, request):
+        migrator = {m.service: m for m in _migrators()}.get(request.POST.get("entity"))
+        key, action = request.POST.get("key", "").lower(), request.POST.get("action")
+        if migrator is None or not GUID.match(key) or action not in conflicts.COMMENTS:
+            return HttpResponseBadRequest("A conflict action needs a known entity, a CRM key and an action.")
+        model = migrator.model_class
+        if not request.user.has_perm(f"{model._meta.app_label}.change_{model._meta.model_name}"):
+            raise PermissionDenied
+        try:
+            conflicts.resolve(model, key, action, request.user)
+        except (CDMSError, model.DoesNotExist, ValueError) as exc:  # ValueError: a parent not in the CRM
+            self.message_user(request, f"{migrator.service} {key}: not resolved: {exc}", messages.ERROR)
+        else:
+            self.message_user(request, f"{migrator.service} {key}: {conflicts.COMMENTS[action].lower()}.")
+        return HttpResponseRedirect(request.path)
+
+
+def _migrators():
+    return sorted(registered_migrators(), key=lambda m: m.service)
+
+
+def _entity(migrator, now, asked):
+    watermark = Watermark.objects.filter(entity=migrator.service).first()
+    rows = migrator.model_class._base_manager.count()
+    entity = {"name": migrator.service, "watermark": watermark, "ages": {}, "conflicts": [], "error": None}
+    entity.update(rows=rows, requests=rows // 50 + 1, compared=asked or rows <= AUTO_COMPARE_ROWS)
+    if watermark:
+        for name in ("changes_until", "deletions_until", "last_follow_at", "last_sweep_at"):
+            moment = getattr(watermark, name)
+            entity["ages"][name] = None if moment is None else int((now - moment).total_seconds())
+    if not entity["compared"]:
+        return entity
+    try:
+        entity["conflicts"] = conflicts.find(migrator)
+    except CDMSError as exc:
+        entity["error"] = f"The CRM could not be asked for conflicts: {exc}"
+    return entity

@@ -1,0 +1,27 @@
+"""Middleware of the sync layer: one sync scope per request (see `scope`), and a header saying
+how fresh the request's synced reads were (see `freshness`).
+
+CRM failures outside the API become gateway pages through `core.middleware`, with the
+answers this app registers (`failures`).
+"""
+
+from .bounded import answered_at
+from .scope import sync_scope
+
+# `strict`, or the oldest follower watermark (ISO 8601, UTC) a read of the response was answered at.
+FRESHNESS_HEADER = "X-CDMS-Watermark"
+
+
+class SyncScopeMiddleware:
+    """Each request fetches a given set of CRM rows at most once (see `scope`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with sync_scope(), answered_at() as freshness:
+            response = self.get_response(request)
+        header = freshness.header()
+        if header is not None:
+            response[FRESHNESS_HEADER] = header
+        return response

@@ -1,0 +1,11 @@
+"""Writes: the one writer through the CRM, and what it needs to undo and retry a write.
+
+`writer` saves and deletes one instance (the CRM call and the local write succeed together or
+not at all); `bulk` runs the same steps per row for `bulk_create`, `bulk_update` and queryset
+`update()`/`delete()`; `snapshot` keeps what an instance held when loaded (only changed fields
+are sent, and a failed call restores the instance); `signals` pushes a raw save (a reverted
+version, a fixture) through the writer.
+
+May import: the shared top-level modules and `mirror` (storing what the CRM answered). Never
+`read` or `ops`.
+"""

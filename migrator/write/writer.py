@@ -1,0 +1,351 @@
+"""The one write path through the CRM: the CRM call and the local write succeed together or not at all.
+
+`Model.save()`, `Model.delete()`, the bulk operations (`bulk`) and a raw save (a reverted
+version, a fixture) all write here, on the database alias they were given.
+
+- create: insert locally (so local constraint errors surface first), POST with a
+  client-generated key (a retried POST cannot create twice), store the CRM's answer.
+- update: lock the local row, write the changed fields, MERGE only those, GET the record
+  and store it (which also brings in what others changed in the CRM meanwhile).
+- delete: lock and delete locally, DELETE in the CRM (a 404 counts as done).
+
+A failed CRM call rolls the local write back. A local failure after the CRM call succeeded
+is compensated in the CRM (the record deleted, the old values merged back, or the deleted
+record re-created under its key), and logged. Either way the instance is put back as it
+was (pk, `_state`, `cdms_pk`, values, change tracking), so the same call can be retried.
+
+A create whose answer was lost (a timeout, a cut connection, an error page) may have landed:
+its record is looked up by its key and removed, and the key stays with the instance, so a
+retry that finds the record landed late after all takes it over instead of making another.
+"""
+
+import logging
+import uuid
+
+from django.db import transaction
+from reversion import revisions as reversion
+
+from cdms_api.exceptions import CDMSDuplicateKeyError, CDMSError, CDMSNotFoundError
+
+from ..cdms_migrator import SYSTEM_FIELDS, get_migrator
+from ..connection import get_client
+from ..local import alias_for_write, delete_locally, local_rows, retrying_vanished_parents, save_locally
+from ..mirror.reconcile import resolve_foreign_keys
+from .snapshot import capture_state, changed_fields, mapped_values, restore_state, take_snapshot
+
+log = logging.getLogger("migrator.write.writer")
+
+# The key of a create whose answer was lost, kept on the instance for its retry.
+PENDING_KEY = "_cdms_pending_key"
+
+
+def save(instance, using=None, **kwargs):
+    """Save an instance locally and in the CRM as one unit; on failure leave it as it was."""
+    using = alias_for_write(type(instance), instance, using)
+    migrator = get_migrator(instance)
+    state = capture_state(instance)
+    try:
+        if instance.cdms_pk is None:
+            _create(instance, migrator, using, kwargs)
+        else:
+            _update(instance, migrator, using, kwargs)
+    except BaseException:
+        restore_state(instance, state)
+        raise
+
+
+def delete(instance, using=None, **kwargs):
+    """Delete an instance locally and in the CRM as one unit; on failure leave it as it was."""
+    using = alias_for_write(type(instance), instance, using)
+    migrator = get_migrator(instance)
+    key = instance.cdms_pk
+    if key is None:
+        return delete_locally(instance, using, **kwargs)
+    state = capture_state(instance)
+    deleted = False
+    try:
+        with transaction.atomic(using=using):
+            values = _lock_row(instance, using) or mapped_values(instance)
+            result = delete_locally(instance, using, **kwargs)
+            delete_remote(migrator, key)
+            deleted = True
+        return result
+    except BaseException:
+        restore_state(instance, state)
+        if deleted:
+            body = restore_body(instance, values, using)
+            compensate(f"re-create {migrator.service} {key}", get_client().create, migrator.service, body, key=key)
+        raise
+
+
+def save_raw(instance, using=None):
+    """Push a raw save (a reverted version, a fixture) to the CRM and store its answer locally.
+
+    Every mapped field is sent (a MERGE, or a create under the row's key if the CRM no
+    longer has the record); the caller's raw save then writes the same row again.
+    """
+    using = alias_for_write(type(instance), instance, using)
+    migrator = get_migrator(instance)
+    state = capture_state(instance)
+    client = get_client()
+    key = instance.cdms_pk or str(uuid.uuid4())
+    done = None
+    try:
+        with transaction.atomic(using=using):
+            before = _lock_row(instance, using) if instance.pk is not None else None
+            instance.cdms_pk = key
+            body = crm_values(instance, migrator.fields)
+            try:
+                client.update(migrator.service, key, body)
+                done = "merged"
+                record = client.get(migrator.service, key)
+            except CDMSNotFoundError:
+                record = client.create(migrator.service, body, key=key)
+                done = "created"
+            store(instance, record, using)
+    except BaseException:
+        restore_state(instance, state)
+        if done == "created":
+            compensate(f"delete {migrator.service} {key}", client.delete, migrator.service, key)
+        elif done == "merged" and before is not None:
+            body = restore_body(instance, before, using)
+            compensate(f"restore {migrator.service} {key}", client.update, migrator.service, key, body)
+        raise
+
+
+def local_revision():
+    """A revision block whose version of the instance is added only once the write succeeded.
+
+    Inside an outer revision (the request middleware's), a nested block hands its versions up
+    even when it raises, so versions are added by hand, after the CRM accepted the write.
+    """
+    return reversion.create_revision(manage_manually=True)
+
+
+def _create(instance, migrator, using, kwargs):
+    client = get_client()
+    pending = instance.__dict__.get(PENDING_KEY)
+    key = pending or str(uuid.uuid4())
+    created = False
+    try:
+        with transaction.atomic(using=using), local_revision():
+            instance.cdms_pk = key
+            if pending and instance.pk is None and adopt_local_row(instance, using):
+                kwargs = {**kwargs, "force_insert": False}
+            save_locally(instance, using, **kwargs)
+            record = post_create(client, migrator, instance, key, crm_values(instance, migrator.fields))
+            created = True
+            store(instance, record, using)
+            reversion.add_to_revision(instance)
+        instance.__dict__.pop(PENDING_KEY, None)
+    except BaseException:
+        if created:
+            if compensate(f"delete {migrator.service} {key}", delete_remote, migrator, key):
+                instance.__dict__.pop(PENDING_KEY, None)
+            else:
+                instance.__dict__[PENDING_KEY] = key  # the record stays: a retry takes it over
+        raise
+
+
+def post_create(client, migrator, instance, key, body):
+    """POST a create; a lost answer is settled, and this create's own earlier record taken over."""
+    try:
+        return client.create(migrator.service, body, key=key)
+    except CDMSDuplicateKeyError:
+        # The key is this create's own: an earlier attempt landed after all (a request repeated
+        # with fresh credentials, or a failed call retried). Take its record over.
+        log.warning("%s %s: an earlier attempt of this create had landed; taking it over", migrator.service, key)
+        if instance.__dict__.get(PENDING_KEY) == key:
+            client.update(migrator.service, key, body)
+        return client.get(migrator.service, key)
+    except CDMSError:
+        settle_lost_create(client, migrator, instance, key)
+        raise
+
+
+def settle_lost_create(client, migrator, instance, key):
+    """After a failed POST: remove its record if it landed anyway; keep the key for a retry."""
+    instance.__dict__[PENDING_KEY] = key
+    try:
+        client.get(migrator.service, key)
+    except CDMSNotFoundError:
+        return
+    except CDMSError as exc:
+        log.warning("%s %s: create failed and could not be checked (%s)", migrator.service, key, exc)
+        return
+    try:
+        delete_remote(migrator, key)
+        log.warning("%s %s: create failed, but its record landed; removed it", migrator.service, key)
+    except CDMSError as exc:
+        log.warning("%s %s: create failed; its record landed, removing it failed: %s", migrator.service, key, exc)
+
+
+def adopt_local_row(instance, using):
+    """A read may have brought in the record of an earlier attempt: reuse its local row (True if so)."""
+    existing = local_rows(type(instance), using).filter(cdms_pk=instance.cdms_pk).values_list("pk", flat=True)
+    pk = existing.first()
+    if pk is None:
+        return False
+    instance.pk = pk
+    instance._state.adding = False
+    return True
+
+
+def _update(instance, migrator, using, kwargs):
+    names = field_names(instance, kwargs.pop("update_fields", None))
+    client = get_client()
+    merged = False
+    try:
+        with transaction.atomic(using=using), local_revision():
+            current = _lock_row(instance, using)
+            changed = [name for name in changed_fields(instance) if names is None or name in names]
+            before = current or getattr(instance, "_cdms_snapshot", None) or {}
+            if current is not None:
+                _take_unchanged(instance, migrator, current, changed)
+                kwargs["update_fields"] = [*changed, *_local_only(instance, migrator, names)]
+            elif names is not None:
+                kwargs["update_fields"] = names
+            save_locally(instance, using, **kwargs)
+            if changed:
+                client.update(migrator.service, instance.cdms_pk, crm_values(instance, changed))
+                merged = True
+                _reread(client, migrator, instance, using)
+            take_snapshot(instance)
+            reversion.add_to_revision(instance)
+    except BaseException:
+        if merged and before:
+            body = restore_body(instance, {name: before[name] for name in changed}, using)
+            compensate(
+                f"restore {migrator.service} {instance.cdms_pk}",
+                client.update,
+                migrator.service,
+                instance.cdms_pk,
+                body,
+            )
+        raise
+
+
+def _reread(client, migrator, instance, using):
+    try:
+        record = client.get(migrator.service, instance.cdms_pk)
+    except CDMSError as exc:
+        # The MERGE landed; keep the old `modified` so the next read finds the CRM newer
+        # and converges.
+        log.warning("%s %s: updated, but re-reading it failed: %s", migrator.service, instance.cdms_pk, exc)
+        return
+    store(instance, record, using)
+
+
+def _lock_row(instance, using):
+    """Lock the instance's local row; returns its mapped and system values (None if it has none)."""
+    migrator = get_migrator(instance)
+    attnames = {name: instance._meta.get_field(name).attname for name in [*migrator.fields, *SYSTEM_FIELDS]}
+    row = local_rows(type(instance), using).select_for_update().filter(pk=instance.pk)
+    values = row.values(*attnames.values()).first()
+    if values is None:
+        return None
+    return {name: values[attname] for name, attname in attnames.items()}
+
+
+def _take_unchanged(instance, migrator, current, changed):
+    """What the caller did not change is written as the local row holds it, never from a stale instance."""
+    for name, value in current.items():
+        if name not in changed:
+            setattr(instance, instance._meta.get_field(name).attname, value)
+
+
+def _local_only(instance, migrator, names):
+    """Concrete fields the CRM does not hold (written locally as given)."""
+    synced = {*migrator.fields, *SYSTEM_FIELDS, "cdms_pk"}
+    fields = [f.name for f in instance._meta.concrete_fields if not f.primary_key and f.name not in synced]
+    return [name for name in fields if names is None or name in names]
+
+
+def field_names(instance, names):
+    """Field names for names or attnames (`organisation_id` -> `organisation`); None stays None."""
+    if names is None:
+        return None
+    return [instance._meta.get_field(name).name for name in names]
+
+
+def crm_values(instance, names):
+    """The CRM JSON of the named mapped fields of an instance (foreign keys as CRM keys)."""
+    migrator = get_migrator(instance)
+    values = {}
+    for name in names:
+        field = instance._meta.get_field(name)
+        if field.is_relation:
+            related = getattr(instance, name)
+            if related is not None and related.cdms_pk is None:
+                raise ValueError(
+                    f"{instance._meta.label}.{name} refers to {related._meta.label} {related.pk}, "
+                    "which is not in the CRM (it was saved with skip_cdms)."
+                )
+            values[name] = related.cdms_pk if related is not None else None
+        else:
+            values[name] = getattr(instance, field.attname)
+    return migrator.to_cdms(values)
+
+
+def apply_record(instance, record, using=None):
+    """Copy a CRM record onto an instance (see `apply_records`); returns the field names set."""
+    return apply_records([(instance, record)], alias_for_write(type(instance), instance, using))
+
+
+def apply_records(pairs, using):
+    """Copy CRM records onto (instance, record) pairs of one model; returns the field names set.
+
+    Foreign keys to parents that are not local yet are fetched, as reconcile does.
+    """
+    if not pairs:
+        return []
+    model = type(pairs[0][0])
+    migrator = get_migrator(model)
+    rows = [migrator.from_cdms(record) for _, record in pairs]
+    resolve_foreign_keys(model, rows, using)
+    names = [*migrator.fields, *SYSTEM_FIELDS, "cdms_pk"]
+    for (instance, _), values in zip(pairs, rows, strict=True):
+        for name in names:
+            setattr(instance, instance._meta.get_field(name).attname, values[name])
+        take_snapshot(instance)
+    return [*migrator.fields, *SYSTEM_FIELDS]
+
+
+def store(instance, record, using):
+    """Copy a CRM record onto an instance and write it locally (its parents fetched if not local)."""
+    write = lambda: save_locally(instance, using, update_fields=apply_records([(instance, record)], using))  # noqa: E731
+    retrying_vanished_parents(write, using)
+
+
+def restore_body(instance, values, using):
+    """CRM JSON that puts back `values` (mapped field name -> local value, foreign keys by local id)."""
+    migrator = get_migrator(instance)
+    body = {}
+    for name, value in values.items():
+        if name not in migrator.fields:
+            continue
+        field = instance._meta.get_field(name)
+        if field.is_relation and value is not None:
+            related = local_rows(field.related_model, using).filter(pk=value)
+            value = related.values_list("cdms_pk", flat=True).first()
+        body[migrator.fields[name].cdms_name] = migrator.fields[name].to_cdms(value)
+    return body
+
+
+def delete_remote(migrator, key):
+    """DELETE a record in the CRM; one already gone counts as deleted."""
+    try:
+        get_client().delete(migrator.service, key)
+    except CDMSNotFoundError:
+        log.info("%s %s was already gone from the CRM", migrator.service, key)
+
+
+def compensate(what, call, *args, **kwargs):
+    """Undo in the CRM what a failed local write had made it do; log either way; True if undone."""
+    try:
+        call(*args, **kwargs)
+    except CDMSError as exc:
+        log.error("The local write failed after the CRM accepted it; compensation FAILED (%s): %s", what, exc)
+        return False
+    log.error("The local write failed after the CRM accepted it; compensated: %s", what)
+    return True
