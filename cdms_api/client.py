@@ -7,6 +7,7 @@ requests with bounded backoff, logs and counts each attempt, and turns every fai
 bodies and unwrap the `{"d": ...}` envelope. Records are returned as the CRM sends them.
 """
 
+import datetime as dt
 import logging
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -16,6 +17,7 @@ from urllib3.exceptions import ReadTimeoutError
 
 from . import answers, counting, odata
 from .auth import renew
+from .clock import read_date
 from .exceptions import (
     CDMSConnectionError,
     CDMSDuplicateKeyError,
@@ -92,6 +94,8 @@ class CDMSClient:
         self.retry = RetryPolicy(max_retries, backoff, max_retry_seconds)
         self.max_url_bytes = max_url_bytes
         self.max_query_bytes = max_query_bytes
+        # The `Date` of the latest answer (a `clock.DateReading`): the CRM's clock, read here.
+        self.last_date = None
 
     def close(self):
         """Close the kept-alive connections."""
@@ -194,6 +198,7 @@ class CDMSClient:
                 allow_redirects=False,
             )
             status = response.status_code
+            self.last_date = read_date(response.headers.get("Date"), dt.datetime.now(dt.UTC)) or self.last_date
             return response
         except requests.RequestException as exc:
             raise _connection_error(exc, method, url) from None

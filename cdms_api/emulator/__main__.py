@@ -29,6 +29,14 @@ def parse_args(argv=None):
     )
     parser.add_argument("--max-url-bytes", type=int, default=4096, help="IIS maxUrl (HTML 404 past it)")
     parser.add_argument("--max-query-bytes", type=int, default=2048, help="IIS maxQueryString (HTML 404 past it)")
+    parser.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="run the CRM's clock this far ahead of this machine's (negative: behind); it stamps "
+        "CreatedOn/ModifiedOn and the Date header",
+    )
     return parser.parse_args(argv)
 
 
@@ -44,6 +52,7 @@ def main(argv=None):
         cascade=args.cascade,
         max_url_bytes=args.max_url_bytes,
         max_query_bytes=args.max_query_bytes,
+        clock_offset=args.clock_offset,
     )
     if args.seed_demo and emu.store.count("Account") == 0:
         emu.store.seed_demo(args.seed_demo, contacts_per_account=args.seed_contacts)

@@ -8,6 +8,7 @@ produce). Every failure, including unexpected ones, is a CRM error body, never a
 import logging
 import time
 import traceback
+from email.utils import formatdate
 from urllib.parse import quote
 
 from . import schema as s
@@ -92,12 +93,16 @@ class App:
 
     def send(self, start_response, response, cut=False):
         """Start the WSGI response; with `cut` send only part of the body, then drop the connection."""
-        headers = [*response.headers, ("Content-Length", str(len(response.body)))]
+        headers = [*response.headers, ("Content-Length", str(len(response.body))), ("Date", self.date())]
         start_response(status_line(response.status), headers)
         if not cut:
             return [response.body]
         # Fewer bytes than Content-Length: the server closes the connection mid-body.
         return iter([response.body[: len(response.body) // 2]])
+
+    def date(self):
+        """The `Date` header: the CRM server's clock (RFC 7231, whole seconds)."""
+        return formatdate(self.emu.store.now_ms() / 1000, usegmt=True)
 
     def service(self, environ, start_response):
         """Answer a request under the service root."""

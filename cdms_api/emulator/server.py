@@ -24,8 +24,9 @@ class Emulator:
         cascade=PARENTAL,
         max_url_bytes=4096,
         max_query_bytes=2048,
+        clock_offset=0.0,
     ):
-        self.store = Store(data_path, cascade=cascade)
+        self.store = Store(data_path, cascade=cascade, clock_offset=clock_offset)
         self.faults = Faults()
         self.stats = Stats()
         self.page_size = page_size
@@ -37,6 +38,15 @@ class Emulator:
         self.base_url = None
         self._server = None
         self._thread = None
+
+    @property
+    def clock_offset(self):
+        """Seconds the CRM's clock is ahead of this machine's (negative: behind)."""
+        return self.store.clock_offset
+
+    @clock_offset.setter
+    def clock_offset(self, seconds):
+        self.store.clock_offset = seconds
 
     @property
     def service_root(self):
@@ -74,3 +84,4 @@ class Emulator:
         self.faults.clear()
         self.store.reset()
         self.stats.reset()
+        self.clock_offset = 0.0

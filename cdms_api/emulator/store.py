@@ -45,10 +45,13 @@ PARENTAL, REFERENTIAL = "parental", "referential"
 class Store:
     """SQLite-backed records of every entity in the schema."""
 
-    def __init__(self, path=None, cascade=PARENTAL):
+    def __init__(self, path=None, cascade=PARENTAL, clock_offset=0.0):
         if cascade not in (PARENTAL, REFERENTIAL):
             raise ValueError(f"cascade must be {PARENTAL!r} or {REFERENTIAL!r}, not {cascade!r}")
         self.cascade = cascade
+        # The CRM server's clock against this machine's, in seconds: it stamps CreatedOn and
+        # ModifiedOn and the answers' Date header (a real CRM's clock is often tens of seconds off).
+        self.clock_offset = clock_offset
         self.lock = threading.RLock()
         self.path = path
         self.db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
@@ -84,6 +87,10 @@ class Store:
         with self.lock:
             self.db.close()
 
+    def now_ms(self):
+        """The CRM's clock: now in whole-second UTC milliseconds, shifted by `clock_offset`."""
+        return now_ms() + round(self.clock_offset) * 1000
+
     # -- in-process API ---------------------------------------------------------------------
     def insert(self, entity, attrs, created_on=None, modified_on=None):
         """Create a record from wire JSON `attrs`; returns the full wire record."""
@@ -91,7 +98,7 @@ class Store:
         with self.lock:
             key = self._new_key(ent, attrs)
             values = self.prepare(ent, {**DEFAULTS, **attrs})
-            created = _ms(created_on) or now_ms()
+            created = _ms(created_on) or self.now_ms()
             values.update({ent.key: key, "CreatedOn": created, "ModifiedOn": _ms(modified_on) or created})
             values["VersionNumber"] = self.next_version()
             self._insert_row(ent, values)
@@ -105,7 +112,7 @@ class Store:
             if row is None:
                 raise not_found(f"{ent.logical_name} With Id = {key} Does Not Exist")
             values = self.prepare(ent, attrs, current=row)
-            values.update(ModifiedOn=_ms(modified_on) or now_ms(), VersionNumber=self.next_version())
+            values.update(ModifiedOn=_ms(modified_on) or self.now_ms(), VersionNumber=self.next_version())
             sets = ", ".join(f'"{c}" = ?' for c in values)
             self.db.execute(f'UPDATE "{ent.name}" SET {sets} WHERE "{ent.key}" = ?', [*values.values(), row[0]])
             return self.get(entity, row[0])
@@ -229,7 +236,7 @@ class Store:
                 for (child,) in children:
                     self._delete_tree(other, child)
             else:
-                stamp = now_ms()
+                stamp = self.now_ms()
                 for (child,) in children:
                     self.db.execute(
                         f'UPDATE "{other.name}" SET "{attr.column}" = NULL, "{attr.name}__t" = NULL, '

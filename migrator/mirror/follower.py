@@ -3,15 +3,22 @@
 One round for one entity: take the entity's lease; read every record whose ModifiedOn is at
 or after `cursor - overlap`, ordered by (ModifiedOn, key) and following `__next`; reconcile
 each page with the monotonic upsert and checkpoint the cursor (the newest ModifiedOn applied)
-in the same transaction. A round that reaches the end publishes the entity's watermark: the
-local time at which the round started, less the overlap. Every CRM change made before it has
-been applied, because the round's first request was sent after it and asked for everything
-modified since the cursor (less the overlap, which covers equal timestamps at page ends,
-commits that land late, and clock skew up to the overlap). The cursor then moves up to the
-watermark too, so an idle CRM costs one empty request a poll.
+in the same transaction.
+
+Two clocks, never mixed. The cursor is a time on the CRM's clock: the newest ModifiedOn
+applied, or the `Date` of the round's first answer, whichever is later; it is compared with
+ModifiedOn only. The overlap is applied to the cursor, and covers equal timestamps at page
+ends and CRM transactions that commit late. The watermark a complete round publishes is a time
+on this machine's clock: the moment the round's first request was sent. Every change the CRM
+committed before then was visible to that request, which asked for everything modified since
+the cursor, so it is applied; the watermark is compared with this machine's `now` only. A CRM
+clock minutes ahead of or behind this one therefore loses nothing, and a healthy follower's
+watermark is as old as one round. The measured skew (the first answer's `Date` against this
+machine's clock) is kept for operators.
 
 At least once: a follower killed mid-round resumes from its last checkpoint and re-applies a
-few pages, which the upsert ignores (equal `modified`). A watermark never moves back.
+few pages, which the upsert ignores (equal `modified`). Neither the watermark nor the cursor
+ever moves back.
 """
 
 import datetime as dt
@@ -70,20 +77,24 @@ def follow(model, holder, using="default"):
 def _round(model, migrator, holder, using):
     entity = migrator.service
     overlap = dt.timedelta(seconds=cdms_settings.CDMS_FOLLOW_OVERLAP)
-    started = timezone.now()
     since = _start_cursor(entity, using)
     result = FollowResult(entity)
     query = {"orderby": ["ModifiedOn", migrator.key_attribute]}
     if since is not None:
         query["filter"] = f"ModifiedOn ge {odata.literal(since - overlap)}"
-    for page in get_client().list(entity, **query):
+    client = get_client()
+    client.last_date = None
+    started = timezone.now()  # this machine's clock, just before the round's first request
+    first_answer = None
+    for page in client.list(entity, **query):
+        first_answer = first_answer or client.last_date
         if not _apply(model, entity, page, result, holder, using):
             log.warning("%s: lost the follower lease mid-round; stopping at the last checkpoint.", entity)
             result.leased = False
             return result
-    result.watermark = started - overlap
-    _publish(entity, result.watermark, using)
-    follower_round(entity, (timezone.now() - result.watermark).total_seconds())
+    result.watermark = started
+    _publish(entity, started, first_answer, using)
+    follower_round(entity, (timezone.now() - started).total_seconds())
     return result
 
 
@@ -117,15 +128,19 @@ def _apply(model, entity, page, result, holder, using):
     return renewed == 1
 
 
-def _publish(entity, moment, using):
-    """Move the watermark, and the cursor, to `moment` unless they are already later.
+def _publish(entity, moment, first_answer, using):
+    """Move the watermark to `moment` (this machine's clock) and the cursor to the CRM's clock.
 
-    Every change made before `moment` is applied, so the next round need only re-read from
-    `moment` less the overlap: records that share the newest ModifiedOn are not read again
-    on every poll once the round that saw them is complete.
+    The cursor moves up to the `Date` of the round's first answer, unless it is later already:
+    every change the CRM stamped before that answer was read in this round, so the next round
+    need not read again the records that share the newest ModifiedOn. Without a `Date` header
+    the cursor stays at the newest ModifiedOn applied. The skew measured from that answer is
+    kept for operators.
     """
-    now = timezone.now()
     rows = Watermark.objects.using(using).filter(entity=entity)
     rows.filter(Q(changes_until=None) | Q(changes_until__lt=moment)).update(changes_until=moment)
-    rows.filter(Q(cursor=None) | Q(cursor__lt=moment)).update(cursor=moment)
-    rows.update(last_follow_at=now, last_follow_error="")
+    if first_answer is not None:
+        crm_now = first_answer.crm
+        rows.filter(Q(cursor=None) | Q(cursor__lt=crm_now)).update(cursor=crm_now)
+        rows.update(crm_clock_skew=first_answer.skew_seconds)
+    rows.update(last_follow_at=timezone.now(), last_follow_error="")

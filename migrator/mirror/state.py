@@ -38,15 +38,18 @@ class ImportCursor(models.Model):
 class Watermark(models.Model):
     """How fresh the local mirror of one CRM entity is, as published by the change follower.
 
-    `changes_until`: every CRM change made before it has been applied locally (a time on
-    this machine's clock, taken at the start of a follower poll minus the overlap window).
-    `deletions_until`: every CRM deletion made before it has been applied locally (the
-    start of the last complete key sweep). Neither ever moves back. `cursor` is the
-    follower's position on the CRM's own clock (the ModifiedOn it resumes from).
+    Two clocks, never mixed. `changes_until` (this machine's clock): every CRM change made
+    before it has been applied locally; it is the moment the last complete follower round sent
+    its first request. `deletions_until` (this machine's clock): every CRM deletion made before
+    it has been applied locally (the start of the last complete key sweep). Neither ever moves
+    back. `cursor` (the CRM's clock) is the follower's position: the ModifiedOn it resumes from.
+    `crm_clock_skew`: seconds the CRM's clock was ahead of this machine's (negative: behind) at
+    the last round, from the `Date` of its answer.
     """
 
     entity = models.CharField(max_length=100, unique=True)
     cursor = models.DateTimeField(null=True, blank=True)
+    crm_clock_skew = models.FloatField(null=True, blank=True)
     changes_until = models.DateTimeField(null=True, blank=True)
     deletions_until = models.DateTimeField(null=True, blank=True)
     last_follow_at = models.DateTimeField(null=True, blank=True)
