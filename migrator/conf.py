@@ -69,6 +69,13 @@ def _count(name, value):
     return int(text)
 
 
+def _stale_reads(name, value):
+    text = _text(name, value).strip().lower()
+    if text not in STALE_READS:
+        raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(STALE_READS)}.")
+    return text
+
+
 def _optional_seconds(name, value):
     if value is None or _text(name, value) == "":
         return None
@@ -84,6 +91,8 @@ def _non_negative_seconds(name, value):
         raise ImproperlyConfigured(f"{name}={value!r} is not a non-negative number of seconds.")
     return parsed
 
+
+STALE_READS = ("mirror", "strict", "error")
 
 # name: (default, parser). Parsers take text (from the environment) or a typed value.
 DEFAULTS = {
@@ -101,6 +110,9 @@ DEFAULTS = {
     # Seconds since the last complete key sweep a bounded read accepts. The rows a read returns
     # are verified by key whatever this is, so it bounds only what count() can still include.
     "CDMS_MAX_DELETE_STALENESS": (600.0, _seconds),
+    # What a bounded read does when a change watermark is past its bound (docs/consistency.md):
+    # `mirror` answers from the mirror, marked stale, what a strict read cannot answer.
+    "CDMS_STALE_READS": ("mirror", _stale_reads),
     # Seconds each poll re-reads before its cursor: equal timestamps at page ends, late commits,
     # clock skew between the CRM and this machine.
     "CDMS_FOLLOW_OVERLAP": (5.0, _non_negative_seconds),

@@ -48,14 +48,39 @@ class BulkWriteError(SyncError):
 class ReadCapError(CDMSError):
     """A strict read needs more CRM rows than CDMS_SYNC_MAX_ROWS: refused rather than answered short."""
 
-    def __init__(self, model, cap, what):
+    def __init__(self, model, cap, what, stale=None):
         self.model = model
         self.cap = cap
+        self.what = what
+        if stale:
+            way_out = (
+                f"This read may lag the CRM, but {stale}: check that the change follower (manage.py "
+                "cdms_follow) is running and keeping up (see /readyz), or set CDMS_STALE_READS=mirror."
+            )
+        else:
+            way_out = (
+                "Narrow the filter, raise CDMS_SYNC_MAX_ROWS, or run the change follower (manage.py "
+                "cdms_follow) and allow reads to lag by setting CDMS_MAX_STALENESS."
+            )
         super().__init__(
             f"{model._meta.label}: {what} more than CDMS_SYNC_MAX_ROWS={cap} CRM rows, so a strict read "
-            "cannot answer exactly and answers nothing. Narrow the filter, raise CDMS_SYNC_MAX_ROWS, or run "
-            "the change follower (manage.py cdms_follow) and allow reads to lag by setting CDMS_MAX_STALENESS."
+            f"cannot answer exactly and answers nothing. {way_out}"
         )
+
+    def because(self, stale):
+        """The same refusal, saying which watermark made the read strict (`stale`, in words)."""
+        return ReadCapError(self.model, self.cap, self.what, stale=stale)
 
     def _describe(self):
         return self.message
+
+
+class StaleMirrorError(SyncError):
+    """A bounded read found a change watermark past its bound, and CDMS_STALE_READS=error refuses it."""
+
+    def __init__(self, stale):
+        self.stale = stale
+        super().__init__(
+            f"The local mirror is too stale to answer this read: {stale}. Check that the change follower "
+            "(manage.py cdms_follow) is running (see /readyz); CDMS_STALE_READS=error refuses such reads."
+        )

@@ -36,6 +36,11 @@ rows_total = Counter("cdms_rows_total", "Local rows changed by the sync", ["enti
 strict_fallbacks_total = Counter(
     "cdms_strict_fallbacks_total", "Bounded-staleness reads that had to read the CRM strictly", ["entity"]
 )
+stale_answers_total = Counter(
+    "cdms_stale_answers_total",
+    "Bounded reads answered from the mirror while a watermark was past its bound (marked stale)",
+    ["entity", "watermark"],
+)
 conflicts_total = Counter("cdms_conflicts_total", "CRM records met whose local row was newer", ["entity"])
 follower_rounds_total = Counter("cdms_follower_rounds_total", "Rounds of the change follower", ["entity"])
 follower_lag = Gauge(
@@ -96,6 +101,11 @@ def conflict(entity, count=1):
 def strict_fallback(entity):
     """Count a bounded-staleness read that fell back to a strict read."""
     strict_fallbacks_total.labels(entity_of(entity)).inc()
+
+
+def stale_answer(entity, watermark):
+    """Count a read answered from the mirror, marked stale because `watermark` was past its bound."""
+    stale_answers_total.labels(entity_of(entity), watermark).inc()
 
 
 def follower_round(entity, lag_seconds):

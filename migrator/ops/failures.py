@@ -10,6 +10,7 @@ from the app's `ready()`, tells `core.api_errors` to answer those as a gateway w
 | CDMSUnavailableError, CDMSConnectionError | 503 | `cdms_unavailable` |
 | CDMSNotFoundError | 404 | `cdms_not_found` |
 | ReadCapError (a strict read past CDMS_SYNC_MAX_ROWS) | 400 | `cdms_read_too_large` |
+| StaleMirrorError (CDMS_STALE_READS=error, a watermark past its bound) | 503 | `cdms_mirror_stale` |
 | any other CDMSError, BulkWriteError | 502 | `cdms_bad_gateway` |
 | ObjectsNotInSyncError | 409 | `cdms_out_of_sync` |
 
@@ -22,7 +23,7 @@ CRM's and are kept. Retiring the CRM deletes this module with the app; core is u
 from cdms_api import exceptions as cdms
 from core.api_errors import Answer, register
 
-from ..exceptions import BulkWriteError, ObjectsNotInSyncError, ReadCapError
+from ..exceptions import BulkWriteError, ObjectsNotInSyncError, ReadCapError, StaleMirrorError
 
 TITLE = "The CRM could not be reached"
 
@@ -43,6 +44,8 @@ ANSWERS = {
     cdms.CDMSError: _gateway(502, "cdms_bad_gateway", "The CRM gave an unexpected answer."),
     # The client can narrow its filter; the message names the cap and the other ways out.
     ReadCapError: Answer(400, "cdms_read_too_large", None, title="The read is larger than the CRM sync allows"),
+    # The message names the stale watermark and its age.
+    StaleMirrorError: Answer(503, "cdms_mirror_stale", None, title="The local copy of the CRM is too stale"),
     BulkWriteError: Answer(502, "cdms_bad_gateway", "The CRM refused some of the writes.", title=TITLE),
     ObjectsNotInSyncError: Answer(
         409,

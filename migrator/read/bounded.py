@@ -1,39 +1,44 @@
 """Bounded-staleness reads: answer from the local mirror when the follower keeps it fresh enough.
 
 A queryset's bound S comes from `.max_staleness(S)`, else from `CDMS_MAX_STALENESS`; `.strict()`
-(or no bound at all) makes every read strict. A read may use the mirror when, for every entity
-the query touches, the follower's watermark is at most S old and the last complete key sweep
-at most `CDMS_MAX_DELETE_STALENESS` old. It is then answered by the local database, and the
-model instances (or plain rows) it returns are verified by key, one batched request per 50
-rows: a row deleted or changed in the CRM is removed or refreshed and the query is evaluated
-again, so it is never shown and a slice stays full. count(), exists() and aggregates are
-answered from the mirror alone. When a watermark is too old (the follower stopped or is
-behind) the read is strict, and a log line says so.
+(or no bound at all) makes every read strict. Whether the mirror may answer is the gate's call
+(`gate`: the change watermark within S for every read; the delete watermark, for what
+verification cannot check, only marks the answer). A read the mirror answers is evaluated by
+the local database, and the model instances (or plain rows, or the rows of each part of a
+union) it returns are verified by key, one batched request per 26 keys: a row deleted or
+changed in the CRM is removed or refreshed and the query is evaluated again, so it is never
+shown and a slice stays full. count(), exists() and aggregates are answered from the mirror
+alone. When a change watermark is past its bound, `CDMS_STALE_READS` decides (see `gate`).
 
-The moment a read was answered at (its oldest watermark, or "strict") is noted for the current
-unit of work, so that the API can tell a client how fresh a page is.
+The moment a read was answered at (its oldest watermark, or "strict"), and how stale a marked
+answer is, are noted for the current unit of work, so that the API can tell a client.
 """
 
 import datetime as dt
 import logging
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.db import models
 from django.db.models.sql.query import Query
-from django.utils import timezone
+
+from cdms_api.exceptions import CDMSConnectionError, CDMSTimeoutError, CDMSUnavailableError
 
 from .. import fetch
 from ..cdms_migrator import get_migrator
 from ..conf import cdms_settings
-from ..instruments import strict_fallback
+from ..exceptions import ReadCapError, StaleMirrorError
 from ..mirror.reconcile import reconcile_page
 from ..mirror.removal import remove_gone
-from ..mirror.state import Watermark
+from . import gate
+from .strict import sync_queryset
 
 log = logging.getLogger("migrator.read.bounded")
 
 STRICT = "strict"
+# The CRM failing to answer, as opposed to answering no: a stale mirror may stand in for it.
+UNREACHABLE = (CDMSConnectionError, CDMSTimeoutError, CDMSUnavailableError)
 _answered_at = ContextVar("cdms_answered_at", default=None)
 
 
@@ -66,11 +71,28 @@ def entities_of(queryset):
 
 
 def _tables(query):
-    """The tables a query reads: its own, its joins', and those of the subqueries in its filter."""
+    """The tables a query reads: its own, its joins', its subqueries' and its combined parts'."""
     tables = {query.model._meta.db_table, *(alias.table_name for alias in query.alias_map.values())}
-    for inner in _subqueries(query.where):
+    for inner in (*_subqueries(query.where), *query.combined_queries):
         tables |= _tables(inner)
     return tables
+
+
+def verifiable(queryset):
+    """True when the rows the read returns stand for records that can be checked by key.
+
+    A slice that starts past its first row is not: rows deleted in the CRM before it shift it.
+    """
+    query = queryset.query
+    if query.low_mark:
+        return False
+    return not _aggregated(query)
+
+
+def _aggregated(query):
+    return query.group_by is not None or any(
+        getattr(a, "contains_aggregate", False) for a in query.annotations.values()
+    )
 
 
 def _subqueries(node):
@@ -86,51 +108,84 @@ def _subqueries(node):
         yield from _subqueries(part)
 
 
-def usable_watermark(queryset, bound):
-    """The oldest watermark of the query's entities if all are within the bound, else None."""
-    entities = entities_of(queryset)
-    marks = {w.entity: w for w in Watermark.objects.using(queryset.db).filter(entity__in=entities)}
-    now = timezone.now()
-    delete_bound = dt.timedelta(seconds=max(bound, cdms_settings.CDMS_MAX_DELETE_STALENESS))
-    for entity in entities:
-        mark = marks.get(entity)
-        if mark is None or mark.changes_until is None or mark.deletions_until is None:
-            log.warning("%s: no follower watermark yet; reading strictly.", entity)
-            strict_fallback(entity)
-            return None
-        age = now - mark.changes_until
-        if age > dt.timedelta(seconds=bound):
-            log.warning(
-                "%s: the follower's watermark is %.1f s old, past the bound of %.1f s; reading strictly.",
-                entity,
-                age.total_seconds(),
-                bound,
-            )
-            strict_fallback(entity)
-            return None
-        if now - mark.deletions_until > delete_bound:
-            log.warning("%s: the last key sweep is older than %s; reading strictly.", entity, delete_bound)
-            strict_fallback(entity)
-            return None
-    return min(marks[entity].changes_until for entity in entities)
+def plan(queryset, bound, judge_deletions, **options):
+    """Read strictly, or say the mirror answers (True); a stale mirror goes the way `CDMS_STALE_READS` says."""
+    verdict = gate.judge(entities_of(queryset), queryset.db, bound, judge_deletions)
+    if verdict.mirror_may_answer:
+        if verdict.deletions:
+            gate.marked(verdict, "rows deleted in the CRM since the last key sweep may be counted")
+        note_answered(verdict.moment, verdict.stale_seconds)
+        return True
+    mode = gate.stale_mode()
+    if mode == "error":
+        raise StaleMirrorError(verdict.describe())
+    degrade = mode == "mirror" and verdict.moment is not None
+    if degrade and _local_rows_exceed_cap(queryset):
+        return _answer_marked(verdict, "a strict read would be larger than CDMS_SYNC_MAX_ROWS")
+    gate.fell_back(verdict)
+    try:
+        sync_queryset(queryset, **options)
+    except ReadCapError as exc:
+        if not degrade:
+            raise exc.because(verdict.describe()) from None
+        return _answer_marked(verdict, "the strict read was larger than CDMS_SYNC_MAX_ROWS")
+    except UNREACHABLE:
+        if not degrade:
+            raise
+        return _answer_marked(verdict, "the CRM did not answer the strict read")
+    note_answered(STRICT)
+    return False
 
 
-def note_answered(moment):
-    """Record that a read of the current unit of work was answered at `moment` (or STRICT)."""
+def _answer_marked(verdict, why):
+    gate.marked(verdict, why)
+    note_answered(verdict.moment, verdict.stale_seconds)
+    return True
+
+
+def _local_rows_exceed_cap(queryset):
+    """True when the mirror alone holds more rows for this read than a strict read may fetch."""
+    cap = cdms_settings.CDMS_SYNC_MAX_ROWS
+    plain = queryset.skip_cdms()
+    plain.query.clear_limits()
+    plain.query.clear_ordering(force=True)
+    return plain[cap : cap + 1].exists()
+
+
+def answered_unverified(queryset):
+    """Note that the CRM could not check the rows of a mirror answer by key: it stands, marked stale."""
+    moment, age = gate.unverified(entities_of(queryset), queryset.db)
+    note_answered(moment, age)
+
+
+def note_answered(moment, stale_seconds=None):
+    """Record that a read of the current unit of work was answered at `moment` (or STRICT).
+
+    `stale_seconds`: the answer came from a mirror whose watermark was that many seconds past
+    being fresh (None: it was not marked).
+    """
     seen = _answered_at.get()
     if seen is None:
         return
-    if moment == STRICT or STRICT in seen:
-        seen[:] = [STRICT]
-    else:
-        seen.append(moment)
+    if stale_seconds is not None:
+        seen.stale.append(stale_seconds)
+    if moment == STRICT or STRICT in seen.moments:
+        seen.moments[:] = [STRICT]
+    elif moment is not None:
+        seen.moments.append(moment)
+
+
+@dataclass
+class _Seen:
+    moments: list = field(default_factory=list)
+    stale: list = field(default_factory=list)
 
 
 class answered_at:  # noqa: N801 - reads as a function at the call site
     """Collect the freshness of the reads made inside this block; `.header()` summarises it."""
 
     def __enter__(self):
-        self._token = _answered_at.set([])
+        self._token = _answered_at.set(_Seen())
         return self
 
     def __exit__(self, *exc_info):
@@ -140,12 +195,21 @@ class answered_at:  # noqa: N801 - reads as a function at the call site
 
     def header(self):
         """`strict`, the oldest watermark as ISO 8601 UTC, or None if nothing synced was read."""
-        seen = self.seen
-        if not seen:
+        moments = self.seen.moments
+        if not moments:
             return None
-        if STRICT in seen:
+        if STRICT in moments:
             return STRICT
-        return min(seen).astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return min(moments).astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+    def stale_header(self):
+        """Seconds the stalest marked answer of the block lagged (`unknown`: never followed), or None."""
+        stale = self.seen.stale
+        if not stale:
+            return None
+        if any(age is None for age in stale):
+            return "unknown"
+        return f"{max(stale):.0f}"
 
 
 def verify_rows(queryset, verified):
@@ -182,12 +246,23 @@ def _local_versions(queryset):
 
 
 def _pks_of_plain_rows(queryset):
-    """The primary keys behind a values()/values_list() result, when rows are model rows."""
+    """The primary keys behind a values()/values_list() result, when rows are model rows.
+
+    The rows of union(), intersection() and difference() come from their parts: every row each
+    part can return is checked, which covers whatever the combination keeps.
+    """
     query = queryset.query
-    if (
-        query.group_by is not None
-        or query.combinator
-        or any(getattr(a, "contains_aggregate", False) for a in query.annotations.values())
-    ):
+    if query.combinator:
+        return [pk for part in query.combined_queries for pk in _pks_of_part(queryset, part)]
+    if _aggregated(query):
         return []  # aggregated rows stand for no single record: answered from the mirror
     return list(queryset.skip_cdms().values_list("pk", flat=True))
+
+
+def _pks_of_part(queryset, part):
+    if part.model is not queryset.model or _aggregated(part) or part.combinator:
+        return []
+    plain = queryset.model._base_manager.db_manager(queryset.db).all()
+    plain.query = part.clone()
+    plain.query.clear_ordering(force=True)
+    return list(plain.values_list("pk", flat=True))

@@ -1,5 +1,5 @@
 """Middleware of the sync layer: one sync scope per request (see `scope`), and a header saying
-how fresh the request's synced reads were (see `freshness`).
+how fresh the request's synced reads were, and how stale a marked answer was (see `bounded`).
 
 CRM failures outside the API become gateway pages through `core.middleware`, with the
 answers this app registers (`failures`).
@@ -10,6 +10,8 @@ from .scope import sync_scope
 
 # `strict`, or the oldest follower watermark (ISO 8601, UTC) a read of the response was answered at.
 FRESHNESS_HEADER = "X-CDMS-Watermark"
+# Seconds a watermark was past its bound when the mirror answered anyway (see `gate`): absent when fresh.
+STALE_HEADER = "X-CDMS-Stale"
 
 
 class SyncScopeMiddleware:
@@ -24,4 +26,7 @@ class SyncScopeMiddleware:
         header = freshness.header()
         if header is not None:
             response[FRESHNESS_HEADER] = header
+        stale = freshness.stale_header()
+        if stale is not None:
+            response[STALE_HEADER] = stale
         return response

@@ -55,17 +55,20 @@ class CDMSQuerySet(models.QuerySet):
         """True when evaluating this queryset calls the CRM."""
         return not (self._skip_cdms or is_skipping())
 
-    def _sync(self, **options):
-        """Sync strictly unless the mirror may answer; True when the read is answered from the mirror."""
+    def _sync(self, judge_deletions=False, **options):
+        """Sync strictly unless the mirror may answer; True when the read is answered from the mirror.
+
+        `judge_deletions`: the answer counts rows (count, exists, aggregates, contains) rather
+        than returning rows that are verified by key, so the delete watermark is judged too.
+        """
         if not self.syncs_with_cdms:
             return False
         bound = bounded.bound_of(self)
-        moment = bounded.usable_watermark(self, bound) if bound is not None else None
-        bounded.note_answered(moment or bounded.STRICT)
-        if moment is not None:
-            return True
-        sync_queryset(self, **options)
-        return False
+        if bound is None:
+            bounded.note_answered(bounded.STRICT)
+            sync_queryset(self, **options)
+            return False
+        return bounded.plan(self, bound, judge_deletions or not bounded.verifiable(self), **options)
 
     def _fetch_all(self):
         if self._result_cache is None and self._sync():
@@ -73,11 +76,22 @@ class CDMSQuerySet(models.QuerySet):
         super()._fetch_all()
 
     def _fetch_verified(self):
-        """Evaluate locally and verify the returned rows by key until none was gone or changed."""
+        """Evaluate locally and verify the returned rows by key until none was gone or changed.
+
+        With `CDMS_STALE_READS=mirror`, a CRM that does not answer the check leaves the answer
+        standing, marked stale, rather than failing the read.
+        """
         verified = set()
         while True:
             super()._fetch_all()
-            if not bounded.verify_rows(self, verified):
+            try:
+                changed = bounded.verify_rows(self, verified)
+            except bounded.UNREACHABLE:
+                if bounded.gate.stale_mode() != "mirror":
+                    raise
+                bounded.answered_unverified(self)
+                return
+            if not changed:
                 return
             self._result_cache = None
             self._prefetch_done = False
@@ -93,24 +107,24 @@ class CDMSQuerySet(models.QuerySet):
     def count(self):
         """The number of rows, after a sync."""
         if self._result_cache is None:
-            self._sync()
+            self._sync(judge_deletions=True)
         return super().count()
 
     def exists(self):
         """Whether any row matches, fetching only until one is found."""
         if self._result_cache is None:
-            self._sync(need=1)
+            self._sync(judge_deletions=True, need=1)
         return super().exists()
 
     def aggregate(self, *args, **kwargs):
         """Aggregates over the synced rows."""
-        self._sync()
+        self._sync(judge_deletions=True)
         return super().aggregate(*args, **kwargs)
 
     def contains(self, obj):
         """Whether the queryset holds `obj`, after a sync."""
         if self._result_cache is None:
-            self._sync()
+            self._sync(judge_deletions=True)
         return super().contains(obj)
 
     def update(self, **kwargs):

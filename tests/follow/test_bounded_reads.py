@@ -70,13 +70,16 @@ def test_values_rows_are_verified_too(mirrored, cdms):
 def test_a_stale_watermark_makes_the_read_strict_and_says_so(mirrored, cdms, caplog):
     Watermark.objects.filter(entity="Account").update(changes_until=timezone.now() - dt.timedelta(minutes=5))
     added = seed_account(cdms, "Added in the CRM", NumberOfEmployees=100)
-    with caplog.at_level(logging.WARNING, logger="migrator.read.bounded"), count_requests() as counter:
+    with caplog.at_level(logging.WARNING, logger="migrator.read.gate"), count_requests() as counter:
         found = Organisation.objects.filter(number_of_employees=100).get()
     assert found.cdms_pk == added and counter.count >= 1
-    assert "past the bound of 60.0 s; reading strictly" in caplog.text
+    assert "Account: the follower's change watermark is 300 s old, past its bound of 60 s; reading strictly" in (
+        caplog.text
+    )
 
 
-def test_the_crm_down_and_the_follower_behind_a_bounded_read_fails_with_a_crm_error(mirrored, cdms):
+def test_the_crm_down_and_the_follower_behind_a_strict_fallback_fails_with_a_crm_error(mirrored, cdms, settings):
+    settings.CDMS_STALE_READS = "strict"
     Watermark.objects.filter(entity="Account").update(changes_until=timezone.now() - dt.timedelta(minutes=5))
     cdms.faults.add(status=503, count=100)
     with pytest.raises(CDMSError):
