@@ -103,7 +103,8 @@ DEFAULTS = {
     "CDMS_TIMEOUT": (30.0, _seconds),
     "CDMS_SYNC_MAX_ROWS": (5000, _count),
     "CDMS_WRITE_CONCURRENCY": (8, _count),
-    "CDMS_READY_MAX_WATERMARK_AGE": (300.0, _seconds),
+    # Seconds past which a stale change watermark makes /readyz answer 503 rather than degraded.
+    "CDMS_READY_MAX_WATERMARK_AGE": (None, _optional_seconds),
     # Bounded-staleness reads and the change follower (see docs/consistency.md).
     # Seconds a read may lag the CRM when the follower's watermarks allow; unset: every read strict.
     "CDMS_MAX_STALENESS": (None, _optional_seconds),

@@ -2,8 +2,9 @@
 
 Readiness runs the database check below plus every check that an installed app names in its
 config's `readiness_checks` (a dict: check name -> dotted path of a callable returning
-`(ok, detail)`). Any failure answers 503; the JSON body lists every check, so whoever reads it
-sees which one failed and why.
+`(ok, detail)`, where `ok` is True, False, or `"degraded"`: serving, but not as well as it
+should). Any failure answers 503 `not ready`; a degraded check answers 200 `degraded`, so a load
+balancer keeps the node while whoever reads the JSON body sees which check is degraded and why.
 """
 
 from django.apps import apps
@@ -30,13 +31,21 @@ def checks():
     return found
 
 
+DEGRADED = "degraded"
+
+
 def run(check):
-    """Return (ok, detail) of one check; an exception is a failure named by it."""
+    """Return (status, detail) of one check: `ready`, `degraded` or `not ready`.
+
+    An exception is a failure named by it.
+    """
     try:
         ok, detail = check()
     except Exception as exc:  # a probe reports every failure rather than raising
-        return False, f"{type(exc).__name__}: {exc}"
-    return bool(ok), detail
+        return "not ready", f"{type(exc).__name__}: {exc}"
+    if ok == DEGRADED:
+        return DEGRADED, detail
+    return ("ready" if ok else "not ready"), detail
 
 
 @never_cache
@@ -49,12 +58,17 @@ def healthz(request):
 @never_cache
 @require_GET
 def readyz(request):
-    """Answer 200 when every readiness check passes, else 503 naming the failed ones."""
+    """Answer 200 `ready` or `degraded`, or 503 `not ready` naming the failed checks."""
     results = {name: run(check) for name, check in checks().items()}
-    failed = sorted(name for name, (ok, _) in results.items() if not ok)
+    failed = sorted(name for name, (status, _) in results.items() if status == "not ready")
+    degraded = sorted(name for name, (status, _) in results.items() if status == DEGRADED)
     body = {
-        "status": "not ready" if failed else "ready",
+        "status": "not ready" if failed else DEGRADED if degraded else "ready",
         "failed": failed,
-        "checks": {name: {"ok": ok, "detail": detail} for name, (ok, detail) in results.items()},
+        "degraded": degraded,
+        "checks": {
+            name: {"ok": status == "ready", "status": status, "detail": detail}
+            for name, (status, detail) in results.items()
+        },
     }
     return JsonResponse(body, status=503 if failed else 200)
