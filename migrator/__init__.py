@@ -17,8 +17,8 @@ Inside, four parts, each a package that says what it owns and what it may import
 in docs/sync.md): `read` (what a read does before the database answers), `write` (the one
 writer), `mirror` (what keeps local rows equal to the CRM, and the follower's state) and `ops`
 (metrics, readiness, conflicts, the CRM sync page). What all four share stays at the top:
-`conf`, `exceptions`, `context`, `cdms_migrator`, `connection`, `predicate`, `fetch`, `local`
-and `instruments`. `models`, `managers`, `admin`, `tasks`, `apps` and `management` are where
+`conf`, `exceptions`, `context`, `cdms_migrator`, `connection`, `predicate`, `fetch`, `local`,
+`instruments` and `throttle`. `models`, `managers`, `admin`, `tasks`, `apps` and `management` are where
 Django and Celery look for an app's parts: they import the four, and nothing imports them back.
 
 Names load on first use: Django imports this package before its app registry is ready, when no

@@ -18,13 +18,11 @@ says what happens: `strict` reads the CRM strictly (which may refuse a read larg
 default) reads strictly when a strict read can answer, and otherwise answers from the mirror,
 marked stale: a read whose local rows alone exceed the cap, or one that the strict read refuses
 or the CRM cannot answer. A marked answer carries the age of the stale watermark (the API's
-`X-CDMS-Stale` header), is counted in `/metrics` and logged at most once a minute per entity.
+`X-CDMS-Stale` header), is counted in `/metrics` and logged at most once a minute per entity (`throttle`).
 """
 
 import datetime as dt
 import logging
-import threading
-import time
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -32,13 +30,12 @@ from django.utils import timezone
 from ..conf import cdms_settings
 from ..instruments import stale_answer, strict_fallback
 from ..mirror.state import Watermark
+from ..throttle import Throttle, repeated
 
 log = logging.getLogger("migrator.read.gate")
 
 # A stale mirror is logged once a minute per entity and watermark, not once a read.
-WARN_EVERY_SECONDS = 60.0
-_warned = {}
-_warned_lock = threading.Lock()
+_throttle = Throttle()
 
 
 @dataclass(frozen=True)
@@ -145,15 +142,10 @@ def unverified(entities, using):
 
 def forget_warnings():
     """Forget which warnings were logged, so the next of each is logged again."""
-    with _warned_lock:
-        _warned.clear()
+    _throttle.forget()
 
 
 def _warn(stale, doing):
-    key = (stale.entity, stale.watermark, doing)
-    now = time.monotonic()
-    with _warned_lock:
-        if now - _warned.get(key, -WARN_EVERY_SECONDS) < WARN_EVERY_SECONDS:
-            return
-        _warned[key] = now
-    log.warning("%s; %s.", stale.describe(), doing)
+    held = _throttle.admit((stale.entity, stale.watermark, doing))
+    if held is not None:
+        log.warning("%s; %s.%s", stale.describe(), doing, repeated(held))

@@ -9,9 +9,13 @@ import time
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
+from migrator.management.commands.cdms_follow import Command, backoff
+from migrator.mirror import entities
 from migrator.mirror.state import SweepPartition, Watermark
+from migrator.throttle import Throttle
 from organisation.models import Organisation
 from tests.crm_records import seed_account
 from tests.follow.celery_workers import ROOT, WorkerProcesses, wait_for
@@ -62,3 +66,29 @@ def test_watermarks_keep_moving_while_a_long_sweep_runs(cdms):
     finally:
         follower.send_signal(signal.SIGINT)
         follower.wait(timeout=30)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_is_reported_once_a_minute_and_the_next_round_recovers(cdms):
+    seed_account(cdms, "Acme")
+    out, err = io.StringIO(), io.StringIO()
+    command = Command(stdout=out, stderr=err)
+    command.following, command.throttle = True, Throttle()
+    migrators = entities.ordered()
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE migrator_watermark RENAME TO migrator_watermark_away")
+    try:
+        assert all(command._round(migrators, "holder", verbose=False) for _ in range(5))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE migrator_watermark_away RENAME TO migrator_watermark")
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 2  # one for each entity, however many rounds failed
+    assert all("the database failed while following changes" in line for line in lines)
+    assert command._round(migrators, "holder", verbose=False) is False
+    assert Organisation.objects.skip_cdms().get().name == "Acme"
+
+
+def test_failed_rounds_back_off_up_to_a_minute():
+    assert [backoff(1.0, n) for n in (0, 1, 3, 10)] == [1.0, 2.0, 8.0, 60.0]
+    assert backoff(120.0, 5) == 120.0

@@ -4,7 +4,7 @@ import threading
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 
 from cdms_api.exceptions import CDMSError
@@ -15,6 +15,20 @@ from migrator.mirror.follower import follow
 from migrator.mirror.leases import holder_name
 from migrator.mirror.state import Watermark
 from migrator.mirror.sweep import sweep
+from migrator.throttle import Throttle, repeated
+
+# After failed rounds the polls slow down, doubling up to this: a CRM or database that is down
+# is asked again within a minute, not several times a second.
+MAX_BACKOFF_SECONDS = 60.0
+
+
+def backoff(interval, failures):
+    """Seconds until the next poll after `failures` failed rounds in a row."""
+    return min(interval * 2**failures, max(interval, MAX_BACKOFF_SECONDS))
+
+
+def _first_line(exc):
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 class Command(BaseCommand):
@@ -48,12 +62,13 @@ class Command(BaseCommand):
             raise CommandError("--interval and --sweep-interval must be positive.")
         holder = holder_name()
         self.following = not options["sweep_only"]
+        self.throttle, self.failures = Throttle(), 0
         if options["once"]:
             failed = self._round(migrators, holder, verbose=True)
             if not options["no_sweep"]:
                 failed = self._sweeps(migrators, holder, verbose=True) or failed
             if failed:
-                raise CommandError("The CRM failed; the next round resumes from the checkpoint.")
+                raise CommandError("The CRM or the database failed; the next round resumes from the checkpoint.")
             return
         self.stdout.write(
             f"Following {', '.join(m.service for m in migrators)} every {interval:g} s; Ctrl-C stops."
@@ -74,8 +89,9 @@ class Command(BaseCommand):
                 sweeper = threading.Thread(target=self._sweep_thread, args=(migrators,), daemon=True)
                 sweeper.start()
                 last_sweep = started
-            self._round(migrators, holder, verbose=False)
-            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+            failed = self._round(migrators, holder, verbose=False)
+            self.failures = self.failures + 1 if failed else 0
+            time.sleep(max(0.0, backoff(interval, self.failures) - (time.monotonic() - started)))
 
     def _sweep_thread(self, migrators):
         try:
@@ -84,7 +100,7 @@ class Command(BaseCommand):
             connections.close_all()
 
     def _round(self, migrators, holder, verbose):
-        """Follow every entity once; True if the CRM failed."""
+        """Follow every entity once; True if the CRM or the database failed."""
         failed = False
         for migrator in migrators if self.following else ():
             try:
@@ -92,7 +108,10 @@ class Command(BaseCommand):
                 if verbose:
                     self._report_follow(result)
             except CDMSError as exc:
-                failed = self._failed(migrator, "following changes", exc)
+                failed = self._failed(migrator, "following changes", "the CRM", exc)
+            except DatabaseError as exc:
+                failed = self._failed(migrator, "following changes", "the database", exc)
+                close_old_connections()
         return failed
 
     def _sweeps(self, migrators, holder, verbose):
@@ -105,11 +124,19 @@ class Command(BaseCommand):
                     self.stdout.write(f"{migrator.service}: key sweep removed {removed} rows.")
             except CDMSError as exc:
                 Watermark.objects.filter(entity=migrator.service).update(last_sweep_error=str(exc)[:2000])
-                failed = self._failed(migrator, "sweeping keys", exc)
+                failed = self._failed(migrator, "sweeping keys", "the CRM", exc)
+            except DatabaseError as exc:
+                failed = self._failed(migrator, "sweeping keys", "the database", exc)
+                close_old_connections()
         return failed
 
-    def _failed(self, migrator, what, exc):
-        self.stderr.write(f"{timezone.now():%H:%M:%S} {migrator.service}: the CRM failed while {what}: {exc}")
+    def _failed(self, migrator, what, who, exc):
+        held = self.throttle.admit((migrator.service, what, type(exc).__name__))
+        if held is not None:
+            self.stderr.write(
+                f"{timezone.now():%H:%M:%S} {migrator.service}: {who} failed while {what}: {_first_line(exc)}"
+                f"{repeated(held)}"
+            )
         return True
 
     def _report_follow(self, result):
