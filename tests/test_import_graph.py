@@ -23,6 +23,7 @@ SHARED = {
     "fetch",
     "local",
     "instruments",
+    "throttle",
 }
 # What each part may import, besides itself and the shared top-level modules.
 ALLOWED = {"mirror": set(), "write": {"mirror"}, "read": {"mirror", "write"}, "ops": {"read", "write", "mirror"}}
