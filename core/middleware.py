@@ -1,11 +1,15 @@
-"""Error pages outside the API: a registered failure (see `api_errors`) answers with its status and a plain page.
+"""Error pages outside the API: a registered failure (see `api_errors`) answers with its status and a page.
 
 The REST API answers registered failures itself as JSON; these pages cover the rest of the
-site, chiefly the admin, so that, say, a CRM that is down shows a short 503/504/502 page
-saying so instead of a server error.
+site, so that, say, a CRM that is down shows a short 503/504/502 page saying so instead of a
+server error. Inside the admin, a staff user sees it in the admin's own frame (header,
+breadcrumbs, styles), with the way back; elsewhere it is a plain page.
 """
 
+from django.contrib import admin
 from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import escape
 
 from .api_errors import answer_for
@@ -33,5 +37,17 @@ class ErrorPageMiddleware:
         if answer is None:
             return None
         title = f"{answer.title} ({answer.status})"
-        detail = escape(answer.body(exception)["detail"])
-        return HttpResponse(PAGE.format(title=escape(title), detail=detail), status=answer.status)
+        detail = answer.body(exception)["detail"]
+        if _in_admin(request):
+            context = {**admin.site.each_context(request), "title": title, "detail": detail}
+            return TemplateResponse(request, "core/admin_error.html", context, status=answer.status).render()
+        return HttpResponse(PAGE.format(title=escape(title), detail=escape(detail)), status=answer.status)
+
+
+def _in_admin(request):
+    try:
+        root = reverse("admin:index")
+    except NoReverseMatch:
+        return False
+    user = getattr(request, "user", None)
+    return request.path.startswith(root) and bool(user and user.is_active and user.is_staff)

@@ -67,3 +67,23 @@ def test_a_crm_failure_in_the_admin_is_a_gateway_page(cdms, admin_client, settin
     response = admin_client.get("/admin/organisation/organisation/")
     assert response.status_code == status
     assert "The CRM could not be reached" in response.content.decode()
+
+
+def test_a_crm_failure_in_the_admin_is_shown_in_the_admins_own_frame(cdms, admin_client, settings):
+    seed_account(cdms, "Acme")
+    cdms.faults.add(status=503, count=100)
+    page = admin_client.get("/admin/organisation/organisation/").content.decode()
+    assert 'id="site-name"' in page and 'class="breadcrumbs"' in page  # the admin's header and trail
+    assert '<p class="errornote">The CRM is unavailable.</p>' in page
+
+
+def test_a_read_too_large_in_the_admin_names_the_stale_watermark_in_the_frame(cdms, admin_client, settings):
+    settings.CDMS_STALE_READS = "strict"
+    settings.CDMS_MAX_STALENESS = 30
+    settings.CDMS_SYNC_MAX_ROWS = 5
+    for i in range(8):
+        seed_account(cdms, f"Org {i}")
+    response = admin_client.get("/admin/organisation/organisation/")
+    page = response.content.decode()
+    assert response.status_code == 400 and 'class="errornote"' in page
+    assert "Account: the follower&#x27;s change watermark was never set" in page
