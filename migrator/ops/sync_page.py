@@ -1,7 +1,9 @@
 """The admin's "CRM sync" page: how fresh the mirror is, and the rows in conflict with the CRM.
 
-Per entity it shows the follower's watermarks and their age, the last follower round and key
-sweep with their errors, and every row newer locally than in the CRM, each with two buttons:
+At the top it says how reads are answered now, in words (from the mirror, strict, or marked
+stale), as `/readyz` judges it. Per entity it shows the follower's watermarks and their age (a
+watermark past the bound reads judge it by is highlighted), the CRM's measured clock skew,
+the last follower round and key sweep with their errors, and every row newer locally than in the CRM, each with two buttons:
 "Keep the CRM's version" and "Push the local version" (see `conflicts`). Finding conflicts
 compares every key with the CRM, one CRM request per 50 records: the page does it by itself for
 an entity of up to `AUTO_COMPARE_ROWS` local rows, and for a larger one when asked (a button).
@@ -18,8 +20,9 @@ from django.utils import timezone
 from cdms_api.exceptions import CDMSError
 
 from ..cdms_migrator import registered_migrators
+from ..conf import cdms_settings
 from ..mirror.state import SyncStatus, Watermark
-from . import conflicts
+from . import conflicts, readiness
 
 # 100 CRM requests: a page that answers in a few seconds. Past that a person asks for the scan.
 AUTO_COMPARE_ROWS = 5000
@@ -51,6 +54,7 @@ class SyncStatusAdmin(admin.ModelAdmin):
                 for migrator in _migrators()
             ],
             "actions": {"keep": conflicts.KEEP_CRM, "push": conflicts.PUSH_LOCAL},
+            "reads": _reads_now(),
         }
         return TemplateResponse(request, "admin/migrator/sync_status.html", context)
 
@@ -75,6 +79,29 @@ def _migrators():
     return sorted(registered_migrators(), key=lambda m: m.service)
 
 
+def _reads_now():
+    """How reads are answered now, in words, and whether that is as it should be."""
+    ok, detail = readiness.watermarks_fresh()
+    if isinstance(detail, str):
+        return {"fresh": True, "words": "strict: every read asks the CRM (CDMS_MAX_STALENESS is unset)"}
+    return {"fresh": ok is True, "words": detail["reads"], "problem": detail.get("problem")}
+
+
+def _past_bounds(watermark, ages):
+    """{"changes": bool, "deletions": bool}: which watermarks are past the bounds reads judge them by."""
+    bound = cdms_settings.CDMS_MAX_STALENESS
+    if bound is None:
+        return {"changes": False, "deletions": False}
+    delete_bound = max(bound, cdms_settings.CDMS_MAX_DELETE_STALENESS)
+    changes, deletions = ages.get("changes_until"), ages.get("deletions_until")
+    return {
+        "changes": changes is None or changes > bound,
+        "deletions": deletions is None or deletions > delete_bound,
+        "changes_bound": int(bound),
+        "deletions_bound": int(delete_bound),
+    }
+
+
 def _entity(migrator, now, asked):
     watermark = Watermark.objects.filter(entity=migrator.service).first()
     rows = migrator.model_class._base_manager.count()
@@ -84,6 +111,7 @@ def _entity(migrator, now, asked):
         for name in ("changes_until", "deletions_until", "last_follow_at", "last_sweep_at"):
             moment = getattr(watermark, name)
             entity["ages"][name] = None if moment is None else int((now - moment).total_seconds())
+    entity["past"] = _past_bounds(watermark, entity["ages"])
     if not entity["compared"]:
         return entity
     try:

@@ -1,12 +1,16 @@
 """Rows in conflict (newer locally) found with their differences, and both ways to resolve one."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.utils import timezone
 from reversion.models import Version
 
 from cdms_api.counting import count_requests
 from contact.models import Contact
 from migrator.cdms_migrator import get_migrator
+from migrator.mirror.state import Watermark
 from migrator.ops import conflicts
 from organisation.models import Organisation
 from tests.crm_records import later, seed_account, seed_contact
@@ -192,3 +196,18 @@ def test_the_page_says_when_the_crm_cannot_be_asked(client, cdms, person):
     response = client.get(PAGE)
     assert response.status_code == 200
     assert "The CRM could not be asked for conflicts" in response.content.decode()
+
+
+def test_the_page_highlights_a_watermark_past_its_bound_and_says_what_reads_do(client, cdms, person, settings):
+    settings.CDMS_MAX_STALENESS = 30
+    now = timezone.now()
+    Watermark.objects.create(
+        entity="Account", changes_until=now, deletions_until=now - dt.timedelta(seconds=633), crm_clock_skew=-61.4
+    )
+    Watermark.objects.create(entity="Contact", changes_until=now, deletions_until=now)
+    client.force_login(person)
+    page = client.get(PAGE).content.decode()
+    assert 'class="deletions-until past-bound"' in page and "past the 600 s bound" in page
+    assert page.count("past-bound") == 2  # the style rule and the Account delete watermark only
+    assert "Reads now: from the mirror; counts and offset pages of Account are marked stale" in page
+    assert '<td class="clock-skew">-61 s</td>' in page
