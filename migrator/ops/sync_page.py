@@ -3,8 +3,9 @@
 At the top it says how reads are answered now, in words (from the mirror, strict, or marked
 stale), as `/readyz` judges it. Per entity it shows the follower's watermarks and their age (a
 watermark past the bound reads judge it by is highlighted), the CRM's measured clock skew,
-the last follower round and key sweep with their errors, and every row newer locally than in the CRM, each with two buttons:
-"Keep the CRM's version" and "Push the local version" (see `conflicts`). Finding conflicts
+the last follower round and key sweep with their errors, and every row newer locally than in
+the CRM, each with two buttons: "Keep the CRM's version" and "Push the local version" (see
+`conflicts`). Finding conflicts
 compares every key with the CRM, one CRM request per 50 records: the page does it by itself for
 an entity of up to `AUTO_COMPARE_ROWS` local rows, and for a larger one when asked (a button).
 """
