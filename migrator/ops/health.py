@@ -1,9 +1,9 @@
 """Health checks of the CRM connection: reachable, authenticated, entity sets present, clocks agree.
 
-Clock skew matters because incremental imports and reconcile compare the CRM's ModifiedOn
-with each other and with local time. The exact check creates a probe record with a key we
-choose, reads the CRM's CreatedOn, and deletes it again; `probe=False` only checks that the
-newest ModifiedOn is not in the future (a CRM clock that runs ahead).
+Clock skew is reported because operators compare the CRM's timestamps with this machine's logs
+(the sync itself never mixes the two clocks: see `mirror.follower`). The exact check creates a
+probe record with a key we choose, reads the CRM's CreatedOn, and deletes it again;
+`probe=False` reads the `Date` of a CRM answer instead (to about a second, either way).
 """
 
 import datetime as dt
@@ -80,7 +80,7 @@ def _entity_set(client, migrator):
 
 def _skew(client, probe, max_skew_seconds):
     try:
-        skew, how = _probe_skew(client) if probe else _newest_skew(client)
+        skew, how = _probe_skew(client) if probe else _date_skew(client)
     except cdms.CDMSError as exc:
         return Check("clock skew", False, f"could not measure: {exc}")
     if skew is None:
@@ -105,13 +105,8 @@ def _probe_skew(client):
     return skew, f"probe {migrator.service} created and deleted"
 
 
-def _newest_skew(client):
-    migrator = entities.ordered()[0]
-    select = [migrator.key_attribute, "ModifiedOn"]
-    page = next(iter(client.list(migrator.service, orderby=["ModifiedOn desc"], top=1, select=select)), [])
-    if not page:
-        return None, "no records to compare"
-    ahead = (parse_date(page[0]["ModifiedOn"]) - timezone.now()).total_seconds()
-    if ahead <= 0:
-        return None, "newest ModifiedOn is in the past (only a CRM clock running ahead can be seen this way)"
-    return ahead, "newest ModifiedOn is in the future"
+def _date_skew(client):
+    client.request("GET", "", idempotent=True)
+    if client.last_date is None:
+        return None, "the CRM's answers carry no Date header"
+    return client.last_date.skew_seconds, "the Date header of a CRM answer"

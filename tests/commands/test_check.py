@@ -7,6 +7,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management.base import CommandError
 
+from migrator.ops.health import run_checks
+
 
 def test_all_checks_pass_against_the_emulator_and_leave_no_probe(cdms, run):
     out = run("cdms_check")
@@ -45,3 +47,13 @@ def test_demo_user_is_created_once_with_a_token(db, run):
     assert user.is_superuser and user.check_password("pw2")
     token = user.auth_token.key
     assert token in first and token in second and "Created" in first and "Reset" in second
+
+
+@pytest.mark.parametrize("probe", [True, False], ids=["probe", "date-header"])
+def test_a_crm_clock_ten_minutes_behind_is_measured_and_fails_the_skew_check(cdms, run, probe):
+    cdms.clock_offset = -600
+    with pytest.raises(CommandError, match="failed: clock skew"):
+        run("cdms_check", *([] if probe else ["--no-probe"]))
+    skew = {check.name: check for check in run_checks(probe=probe)}["clock skew"]
+    measured = float(skew.detail.split("CRM clock ")[1].split(" s")[0])
+    assert not skew.ok and -602 <= measured <= -598
