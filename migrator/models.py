@@ -11,6 +11,7 @@ from django.db import models
 from reversion import revisions as reversion
 
 from .context import is_skipping
+from .field_domains import check_values
 from .managers import CDMSManager
 from .mirror.state import ImportCursor, SweepPartition, SyncStatus, Watermark
 from .write import writer
@@ -51,6 +52,7 @@ class CDMSModel(models.Model):
     def save(self, *args, skip_cdms=False, **kwargs):
         """Save locally and in the CRM, as one unit; `skip_cdms=True` saves locally only."""
         if not (skip_cdms or is_skipping()):
+            check_values(self)
             return writer.save(self, **_keywords(args, SAVE_ARGUMENTS), **kwargs)
         if reversion.is_active():
             return super().save(*args, **kwargs)
