@@ -26,7 +26,8 @@ NS = "Microsoft.Crm.Sdk.Data.Services"
 
 def _property(attr):
     nullable = "false" if attr.system and attr.type == s.GUID else "true"
-    return f'<Property Name={quoteattr(attr.name)} Type="{EDM_TYPES[attr.type]}" Nullable="{nullable}" />'
+    edm = "Edm.Int64" if attr.int64 else EDM_TYPES[attr.type]
+    return f'<Property Name={quoteattr(attr.name)} Type="{edm}" Nullable="{nullable}" />'
 
 
 def _entity_type(entity):
