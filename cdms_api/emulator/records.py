@@ -1,14 +1,15 @@
 """Rendering stored rows as CRM 2011 wire records (`__metadata`, complex values, deferred links)."""
 
 from . import schema as s
+from .routing import record_root
 from .values import to_wire
 
 NAME_ATTRIBUTE = {"account": "Name", "contact": "FullName"}
 
 
 def key_uri(service_root, entity, key):
-    """The absolute URI of one record."""
-    return f"{service_root}/{entity.set_name}(guid'{key}')"
+    """The absolute URI of one record (its service root in lower case, as a real CRM writes it)."""
+    return f"{record_root(service_root)}/{entity.set_name}(guid'{key}')"
 
 
 def int64_wire(value, mode):

@@ -39,6 +39,8 @@ class Emulator:
         self.max_url_bytes = max_url_bytes
         self.max_query_bytes = max_query_bytes
         self.ntlm = NTLMAcceptor(ntlm_users) if ntlm_users else None
+        # The service root path written into `__next` links (any case reaches the service).
+        self.next_link_path = SERVICE_PATH
         self.base_url = None
         self._server = None
         self._thread = None
@@ -101,3 +103,4 @@ class Emulator:
         self.stats.reset()
         self.clock_offset = 0.0
         self.version_number = self.default_version_number
+        self.next_link_path = SERVICE_PATH
