@@ -9,6 +9,7 @@ from django.db import models
 from .context import is_skipping
 from .managers import CDMSManager
 from .mirror.state import ImportCursor, SweepPartition, SyncStatus, Watermark
+from .mirror.vouching import Vouch
 from .write import writer
 from .write.snapshot import take_snapshot
 
@@ -54,4 +55,4 @@ class CDMSModel(models.Model):
         return writer.delete(self, **_keywords(args, DELETE_ARGUMENTS), **kwargs)
 
 
-__all__ = ["CDMSModel", "ImportCursor", "SweepPartition", "SyncStatus", "Watermark"]
+__all__ = ["CDMSModel", "ImportCursor", "SweepPartition", "SyncStatus", "Vouch", "Watermark"]
