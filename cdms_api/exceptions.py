@@ -65,6 +65,10 @@ class CDMSBadRequestError(CDMSError):
     """The CRM rejected the URI, filter, key or body (400 and other 4xx)."""
 
 
+class CDMSValueError(CDMSBadRequestError, ValueError):
+    """A value the CRM cannot store (`cdms_api.domains`), refused before any request is sent."""
+
+
 class CDMSRequestTooLongError(CDMSBadRequestError):
     """The request's URL or query string is longer than the server in front of the CRM accepts."""
 

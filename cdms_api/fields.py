@@ -14,8 +14,8 @@ naming the attribute instead of handing odd data to the caller.
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from . import odata
-from .exceptions import CDMSUnexpectedResponseError
+from . import domains, odata
+from .exceptions import CDMSUnexpectedResponseError, CDMSValueError
 
 
 class Field:
@@ -86,9 +86,20 @@ class MemoField(StringField):
 
 
 class IntegerField(Field):
-    """A whole number attribute."""
+    """A whole number attribute (Int32)."""
 
     wire_types = (int,)
+
+    def to_cdms(self, value):
+        """Return the number; one outside Int32 raises CDMSValueError before anything is sent."""
+        return _in_domain(self.cdms_name, value, domains.int32_problem)
+
+
+def _in_domain(name, value, problem_of):
+    problem = None if value is None else problem_of(value)
+    if problem:
+        raise CDMSValueError(f"attribute {name}: {problem}")
+    return value
 
 
 class BooleanField(Field):
@@ -133,6 +144,7 @@ class DateTimeField(Field):
         """Return the `/Date(ms)/` text of an aware datetime."""
         if value is not None and not isinstance(value, datetime):
             raise TypeError(f"{self.cdms_name}: {value!r} is not a datetime")
+        value = _in_domain(self.cdms_name, value, domains.datetime_problem)
         return None if value is None else odata.format_date(value)
 
 
@@ -189,7 +201,7 @@ class OptionSetField(ComplexField):
 
     def to_cdms(self, value):
         """Return `{"Value": n}` (`{"Value": null}` clears it)."""
-        return {"Value": value}
+        return {"Value": IntegerField(self.cdms_name).to_cdms(value)}
 
 
 class MoneyField(ComplexField):

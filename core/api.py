@@ -1,5 +1,9 @@
 """REST building blocks shared by the domain apps: permissions, paging, history, error answers.
 
+Datetimes are written in UTC with a `Z` (`UTCDateTimeField`, the mapping of every model
+serializer built on `ModelSerializer` here): the local time zone's historical offsets (London's
+local mean time before 1847, `-00:01:15`) are not offsets RFC 3339 parsers accept.
+
 `exception_handler` is DRF's plus the answers other apps register (`core.api_errors`); the
 sync layer registers the CRM's failures, so nothing here changes when the CRM is retired.
 
@@ -8,14 +12,42 @@ is itself being imported, so nothing here may import `rest_framework.views` or
 `rest_framework.decorators` at module level.
 """
 
+import datetime as dt
+
 from django.contrib.auth import get_user_model
+from django.db import models
 from rest_framework import pagination, permissions, serializers
 from rest_framework.response import Response
 from reversion.models import Version
 
 from .api_errors import exception_handler
 
-__all__ = ["ModelPermissions", "Pagination", "VersionSerializer", "exception_handler", "history_response"]
+__all__ = [
+    "ModelPermissions",
+    "ModelSerializer",
+    "Pagination",
+    "UTCDateTimeField",
+    "VersionSerializer",
+    "exception_handler",
+    "history_response",
+]
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """A datetime written in UTC (`2015-03-01T09:30:00Z`); one given without an offset is UTC."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("default_timezone", dt.UTC)
+        super().__init__(*args, **kwargs)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's model serializer, with datetimes in UTC."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: UTCDateTimeField,
+    }
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
@@ -40,7 +72,7 @@ class VersionSerializer(serializers.Serializer):
     """One saved version of a record: when, by whom, why, and its field values then."""
 
     id = serializers.IntegerField(read_only=True)
-    date = serializers.DateTimeField(source="revision.date_created", read_only=True)
+    date = UTCDateTimeField(source="revision.date_created", read_only=True)
     user = serializers.SerializerMethodField()
     comment = serializers.CharField(source="revision.comment", read_only=True)
     fields = serializers.DictField(source="field_dict", read_only=True)

@@ -17,11 +17,13 @@ class MigratorConfig(AppConfig):
     def ready(self):
         # Imported only now: these modules reach models, which exist once the registry is ready.
         from .conf import cdms_settings
+        from .field_domains import teach_fields
         from .ops.failures import register_answers
         from .ops.observers import install
         from .write import signals  # noqa: F401 - connects the handlers
 
         cdms_settings.check()  # a bad CDMS_* setting stops start-up
         autodiscover_modules("cdms_migrator")
+        teach_fields()
         register_answers()
         install()

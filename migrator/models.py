@@ -7,6 +7,7 @@ CRM (see `write.writer`), unless `skip_cdms=True` or a `skip_cdms()` block says 
 from django.db import models
 
 from .context import is_skipping
+from .field_domains import check_values
 from .managers import CDMSManager
 from .mirror.state import ImportCursor, SweepPartition, SyncStatus, Watermark
 from .mirror.vouching import Vouch
@@ -46,6 +47,7 @@ class CDMSModel(models.Model):
         """Save locally and in the CRM, as one unit; `skip_cdms=True` saves locally only."""
         if skip_cdms or is_skipping():
             return super().save(*args, **kwargs)
+        check_values(self)
         return writer.save(self, **_keywords(args, SAVE_ARGUMENTS), **kwargs)
 
     def delete(self, *args, skip_cdms=False, **kwargs):

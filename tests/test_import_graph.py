@@ -24,6 +24,7 @@ SHARED = {
     "local",
     "instruments",
     "throttle",
+    "field_domains",
 }
 # What each part may import, besides itself and the shared top-level modules.
 ALLOWED = {"mirror": set(), "write": {"mirror"}, "read": {"mirror", "write"}, "ops": {"read", "write", "mirror"}}

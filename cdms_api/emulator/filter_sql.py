@@ -10,6 +10,8 @@ types) is a 400 here.
 import uuid
 from decimal import Decimal, InvalidOperation
 
+from cdms_api import domains
+
 from . import schema as s
 from .errors import bad_request
 from .filter_parser import Call, Compare, Literal, Logical, Member, Not
@@ -66,9 +68,16 @@ def _decimal(attr, text):
 
 
 def _int(attr, value):
-    if abs(value) > 2**31 - 1:
+    if domains.int32_problem(value):
         raise bad_request(f"Integer literal {value} is out of range in $filter.")
     return value
+
+
+def _datetime(attr, value):
+    problem = domains.datetime_problem(value)
+    if problem:
+        raise bad_request(f"Datetime literal in $filter: {problem}.")
+    return datetime_ms(value)
 
 
 def _guid(attr, text):
@@ -83,7 +92,7 @@ CONVERTERS = {
     "int": {"int": _int},
     "bool": {"bool": lambda a, v: int(v)},
     "decimal": {"int": _decimal, "decimal": _decimal, "double": _decimal},
-    "datetime": {"datetime": lambda a, v: datetime_ms(v)},
+    "datetime": {"datetime": _datetime},
     "guid": {"guid": _guid},
 }
 

@@ -13,6 +13,8 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
+from cdms_api import domains
+
 from . import schema as s
 from .errors import bad_request
 
@@ -101,12 +103,17 @@ def _date(attr, value):
     if not isinstance(value, str):
         raise _type_error(attr, value)
     match = DATE_RE.match(value)
-    if match:
-        return int(match.group(1)) // 1000 * 1000
     try:
-        return datetime_ms(datetime.fromisoformat(value.replace("Z", "+00:00")))
-    except ValueError:
+        if match:
+            moment = datetime.fromtimestamp(int(match.group(1)) // 1000, UTC)
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
         raise _type_error(attr, value)
+    problem = domains.datetime_problem(moment)
+    if problem:
+        raise bad_request(f"Attribute '{attr.name}': {problem}.")
+    return datetime_ms(moment)
 
 
 def _member(attr, value, member):
@@ -138,8 +145,11 @@ def _scalar(attr, value):
     if value is None:
         return None
     if kind in (s.INT, s.OPTIONSET):
-        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**31 - 1:
+        if isinstance(value, bool) or not isinstance(value, int):
             raise _type_error(attr, value)
+        problem = domains.int32_problem(value)
+        if problem:
+            raise bad_request(f"Attribute '{attr.name}': {problem}.")
         return value
     if kind == s.BOOL:
         if not isinstance(value, bool):

@@ -7,6 +7,8 @@ applied one after the other and none is lost.
 
 import json
 
+from cdms_api.domains import READ_ONLY_ATTRIBUTES
+
 from .errors import CRMError, bad_request
 from .query import Options
 from .reads import read_records
@@ -23,6 +25,10 @@ def json_body(raw):
         raise bad_request(f"The request body is not valid JSON: {exc}.")
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
+    read_only = sorted(READ_ONLY_ATTRIBUTES & body.keys())
+    if read_only:
+        # OrganizationData.svc changes a record's state only through SetStateRequest (SOAP).
+        raise bad_request(f"{', '.join(read_only)} cannot be set through this endpoint; use SetStateRequest.")
     return body
 
 

@@ -1,16 +1,15 @@
 """Query parameters that filter the contact list: `?last_name=Smith`, `?organisation=3`, ...
 
-Values are validated as for organisations (see `organisation.api.filters`): an invalid one is
+Values are validated as for organisations (`core.api_filters`): an invalid one is
 a 400 naming the parameter.
 """
 
 from django_filters import rest_framework as filters
 
 from contact.models import Contact
-from organisation.api.filters import WHOLE_NUMBERS, YearFilter
+from core.api_filters import FILTER_OVERRIDES, MOMENT_LOOKUPS, TEXT_LOOKUPS, YearFilter
 
-TEXT = ["exact", "iexact", "icontains", "istartswith"]
-MOMENT = ["exact", "gte", "lte", "gt", "lt", "date", "isnull"]
+TEXT, MOMENT = TEXT_LOOKUPS, MOMENT_LOOKUPS
 
 
 class ContactFilter(filters.FilterSet):
@@ -30,4 +29,4 @@ class ContactFilter(filters.FilterSet):
             "created": MOMENT,
             "modified": MOMENT,
         }
-        filter_overrides = WHOLE_NUMBERS
+        filter_overrides = FILTER_OVERRIDES

@@ -1,13 +1,12 @@
 """The JSON shape of a contact: the model's fields under their own names (`organisation` is its id)."""
 
-from rest_framework import serializers
-
 from contact.models import Contact
+from core.api import ModelSerializer
 
 SYSTEM_FIELDS = ["id", "cdms_pk", "created", "modified"]
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ModelSerializer):
     """A contact; `id`, `cdms_pk`, `created` and `modified` are read-only."""
 
     class Meta:

@@ -7,18 +7,10 @@ bounds on the far side match nothing, the bounds on the near side match every no
 value. So it becomes an exact constant predicate (false, or `X ne null`) and costs nothing.
 """
 
-import datetime as dt
-
 from cdms_api import fields as cdms_fields
+from cdms_api.domains import DATETIMES, INT32
 
 from ..predicate import FALSE, compare
-
-INT32 = (-(2**31), 2**31 - 1)
-# DateTimeAttributeMetadata.MinSupportedValue / MaxSupportedValue of CRM 2011 (SQL `datetime`).
-DATETIMES = (
-    dt.datetime(1753, 1, 1, tzinfo=dt.UTC),
-    dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
-)
 
 
 def bounds(cdms_field):

@@ -9,8 +9,12 @@ the dependency pass and arrive as `keys`.
 """
 
 import datetime as dt
+import functools
+import itertools
+import unicodedata
 import uuid
 
+from django.db import connections, router
 from django.db.models.sql.query import Query
 from django.utils import timezone
 
@@ -31,6 +35,8 @@ STRING_FUNCTIONS = {
 }
 STRING_TYPES = (cdms_fields.StringField, cdms_fields.MemoField)
 DATE_PART_TRANSFORMS = {"year", "date"}
+FOLDED_LOOKUPS = {"iexact", "icontains", "istartswith", "iendswith"}
+MAX_SPELLINGS = 8
 
 
 def with_polarity(positive, negated):
@@ -59,7 +65,7 @@ def translate(model, field, transforms, lookup, keys, negated):
         elif transforms:
             positive = _date_part(cdms_field, transforms, name, rhs)
         elif isinstance(cdms_field, STRING_TYPES):
-            positive = _string(cdms_field, name, rhs)
+            positive = _string(cdms_field, name, rhs, _folds_by_upper(model))
         elif isinstance(cdms_field, cdms_fields.LookupField):
             positive = _foreign_key(cdms_field, name, rhs, keys)
         else:
@@ -82,7 +88,19 @@ def _subquery(model, field, transforms, lookup, keys):
     return RELAXED
 
 
-def _string(cdms_field, name, rhs):
+def _folds_by_upper(model):
+    """True when the local database compares `iexact`/`icontains` by `UPPER()` (PostgreSQL)."""
+    return connections[router.db_for_read(model)].vendor == "postgresql"
+
+
+def _string(cdms_field, name, rhs, folds_by_upper=False):
+    if (
+        name in FOLDED_LOOKUPS
+        and folds_by_upper
+        and isinstance(rhs, str)
+        and any(len(_crm_variants(c)) > 1 for c in rhs)
+    ):
+        return _as_the_database_folds(cdms_field, name, rhs)
     if name in ("exact", "iexact"):
         return _string_equals(cdms_field, rhs)
     if name in STRING_FUNCTIONS:
@@ -94,6 +112,56 @@ def _string(cdms_field, name, rhs):
     if name == "isnull":
         return FALSE if rhs else TRUE  # local string columns are never null
     return RELAXED
+
+
+def _crm_fold(text):
+    # The CRM compares as SQL Server's Latin1_General_CI_AI: case folded, accents stripped.
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@functools.cache
+def _upper_classes():
+    """Letters by their upper case, for the letters whose upper case is a single letter."""
+    classes = {}
+    for code in range(0x30000):
+        char = chr(code)
+        upper = char.upper()
+        if len(upper) == 1 and (upper != char or char.lower() != char):
+            classes.setdefault(upper, set()).add(char)
+    return classes
+
+
+@functools.cache
+def _crm_variants(char):
+    """One letter for each way the CRM tells apart the letters PostgreSQL's `UPPER()` joins to `char`.
+
+    PostgreSQL compares `iexact`/`icontains` by `UPPER()`, which joins the Turkish dotless `ı`
+    to `I` and so to `i`; the CRM folds `ı` to itself. For such a letter the CRM must be asked
+    for every variant; for any other letter, the letter itself is enough.
+    """
+    members = _upper_classes().get(char.upper(), set()) | {char}
+    by_fold = {}
+    for member in sorted(members):
+        by_fold.setdefault(_crm_fold(member), member)
+    return tuple(by_fold.values()) if len(by_fold) > 1 else (char,)
+
+
+def _as_the_database_folds(cdms_field, name, value):
+    """`name` of `value` over every CRM spelling the local database counts as the same text."""
+    choices = [_crm_variants(c) for c in value]
+    count = 1
+    for options in choices:
+        count *= len(options)
+    function = STRING_FUNCTIONS.get(name)
+    if count > MAX_SPELLINGS:
+        # Too many spellings: ask for the runs between the ambiguous letters instead.
+        runs = "".join(" " if len(o) > 1 else o[0] for o in choices).split(" ")
+        return conjoin([call("substringof", cdms_field.filter_path, r) for r in runs if r] or [TRUE], "and")
+    spellings = ["".join(parts) for parts in itertools.product(*choices)]
+    if function is None:
+        return conjoin([compare(cdms_field.filter_path, "eq", s, exact=False) for s in spellings], "or")
+    return conjoin([call(function, cdms_field.filter_path, s) for s in spellings], "or")
 
 
 def _string_equals(cdms_field, value):

@@ -1,35 +1,16 @@
 """Query parameters that filter the organisation list: `?name=Acme`, `?city__icontains=lond`, ...
 
-Every value is validated here, so a value no query could take (a year 0, a number with a
-fraction for a whole-number field) is a 400 naming the parameter, never an error further down.
+Every value is validated (`core.api_filters`), so a value no query could take (a year 0, a
+number with a fraction for a whole-number field, a text longer than its field) is a 400 naming
+the parameter, never an error further down.
 """
 
-from django import forms
-from django.db import models
 from django_filters import rest_framework as filters
 
+from core.api_filters import FILTER_OVERRIDES, MOMENT_LOOKUPS, NUMBER_LOOKUPS, TEXT_LOOKUPS, YearFilter
 from organisation.models import Organisation
 
-TEXT = ["exact", "iexact", "icontains", "istartswith"]
-NUMBER = ["exact", "gte", "lte", "gt", "lt", "isnull"]
-MOMENT = ["exact", "gte", "lte", "gt", "lt", "date", "isnull"]
-
-
-class IntegerFilter(filters.NumberFilter):
-    """A whole number (a fraction is a 400, not rounded)."""
-
-    field_class = forms.IntegerField
-
-
-class YearFilter(IntegerFilter):
-    """A year a date can have: 1 to 9999."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("lookup_expr", "year")
-        super().__init__(*args, min_value=1, max_value=9999, **kwargs)
-
-
-WHOLE_NUMBERS = {models.IntegerField: {"filter_class": IntegerFilter}}
+TEXT, NUMBER, MOMENT = TEXT_LOOKUPS, NUMBER_LOOKUPS, MOMENT_LOOKUPS
 
 
 class OrganisationFilter(filters.FilterSet):
@@ -54,4 +35,4 @@ class OrganisationFilter(filters.FilterSet):
             "created": MOMENT,
             "modified": MOMENT,
         }
-        filter_overrides = WHOLE_NUMBERS
+        filter_overrides = FILTER_OVERRIDES

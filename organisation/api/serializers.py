@@ -1,13 +1,12 @@
 """The JSON shape of an organisation: the model's fields under their own names."""
 
-from rest_framework import serializers
-
+from core.api import ModelSerializer
 from organisation.models import Organisation
 
 SYSTEM_FIELDS = ["id", "cdms_pk", "created", "modified"]
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(ModelSerializer):
     """An organisation; `id`, `cdms_pk`, `created` and `modified` are read-only."""
 
     class Meta:

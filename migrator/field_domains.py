@@ -1,0 +1,95 @@
+"""Model fields learn the CRM's value domains, so forms and the API refuse what the CRM cannot store.
+
+`teach_fields()` runs once at start-up: every model field mapped to a CRM whole number or
+datetime (`cdms_api.domains`) gets validators for that range, so a model form (the admin) and a
+DRF model serializer (the API, whose schema then states the bounds) answer a 400 naming the
+field instead of the CRM refusing the write. They join the field's computed `validators`, not
+its constructor arguments, so migrations never see them; on SQLite they replace Django's own
+64-bit bounds, which the CRM's Int32 is inside. When the CRM is retired this module goes, and
+PostgreSQL's `integer` column still holds the same range.
+"""
+
+import datetime as dt
+
+from django.core import validators
+from django.utils.deconstruct import deconstructible
+
+from cdms_api import domains
+from cdms_api import fields as cdms_fields
+from cdms_api.exceptions import CDMSValueError
+
+from .cdms_migrator import get_migrator, registered_migrators
+
+
+@deconstructible
+class CRMDateRange:
+    """Refuse a datetime the CRM cannot store (before 1753-01-01 or after 9999-12-31)."""
+
+    code = "crm_date_range"
+
+    def __call__(self, value):
+        """Raise ValidationError for a datetime outside the CRM's range."""
+        if isinstance(value, dt.datetime) and domains.datetime_problem(value):
+            low, high = domains.DATETIMES
+            raise validators.ValidationError(
+                f"Enter a date from {low:%Y-%m-%d} to {high:%Y-%m-%d}: the CRM stores no other dates.",
+                code=self.code,
+            )
+
+    def __eq__(self, other):
+        return isinstance(other, CRMDateRange)
+
+
+def domain_validators(cdms_field):
+    """The validators of the CRM attribute's domain (none for an unbounded type)."""
+    if isinstance(cdms_field, cdms_fields.IntegerField | cdms_fields.OptionSetField):
+        low, high = domains.INT32
+        return [validators.MinValueValidator(low), validators.MaxValueValidator(high)]
+    if isinstance(cdms_field, cdms_fields.DateTimeField):
+        return [CRMDateRange()]
+    return []
+
+
+def check_values(instance):
+    """Raise CDMSValueError naming the first field of `instance` holding a value the CRM cannot store.
+
+    A synced save calls it before any SQL, so neither the database (PostgreSQL's own range
+    error names no field) nor the CRM is asked to store it.
+    """
+    for name, cdms_field in get_migrator(instance).fields.items():
+        value = getattr(instance, cdms_field_attname(instance, name), None)
+        if value is None:
+            continue
+        problem = _problem(cdms_field, value)
+        if problem:
+            raise CDMSValueError(f"{type(instance).__name__}.{name} (attribute {cdms_field.cdms_name}): {problem}")
+
+
+def cdms_field_attname(instance, name):
+    """The attribute of `instance` holding model field `name` (`organisation_id` for a foreign key)."""
+    return instance._meta.get_field(name).attname
+
+
+def _problem(cdms_field, value):
+    if isinstance(cdms_field, cdms_fields.IntegerField | cdms_fields.OptionSetField) and isinstance(value, int):
+        return domains.int32_problem(value)
+    if isinstance(cdms_field, cdms_fields.DateTimeField) and isinstance(value, dt.datetime):
+        return domains.datetime_problem(value)
+    return None
+
+
+def teach_fields():
+    """Add the domain validators to every mapped model field."""
+    for migrator in registered_migrators():
+        model = migrator.model_class
+        for name, cdms_field in migrator.fields.items():
+            extra = domain_validators(cdms_field)
+            if extra:
+                _add(model._meta.get_field(name), extra)
+
+
+def _add(field, extra):
+    ranges = (validators.MinValueValidator, validators.MaxValueValidator)
+    replaced = {type(v) for v in extra if isinstance(v, ranges)}
+    kept = [v for v in field.validators if type(v) not in replaced and v not in extra]
+    field.__dict__["validators"] = [*extra, *kept]  # `validators` is a cached_property
