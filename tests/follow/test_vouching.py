@@ -16,7 +16,7 @@ from cdms_api.counting import count_requests
 from migrator.mirror.state import Watermark
 from migrator.mirror.vouching import Vouch
 from organisation.models import Organisation
-from tests.crm_records import seed_account
+from tests.crm_records import seed_account, seed_contact
 from tests.follow.test_follower import round_of
 from tests.follow.vouches import age_vouches
 
@@ -126,3 +126,19 @@ def test_unverified_reads_check_nothing_and_see_deletions_at_the_delete_watermar
     round_of()
     response = api.get(LIST, {"ordering": "number_of_employees"})
     assert response.json()["results"][0]["number_of_employees"] == 1
+
+
+def test_the_contacts_of_one_organisation_cost_one_request_on_first_view_and_none_again(mirrored, cdms, api):
+    for i in range(30):
+        seed_contact(cdms, f"Ann {i:02}", account=mirrored[0])
+    round_of()
+    age_vouches()
+    org = Organisation.objects.skip_cdms().get(cdms_pk=mirrored[0])
+    with count_requests() as first:
+        response = api.get("/api/v1/contacts/", {"organisation": org.pk})
+    assert response.json()["count"] == 30 and len(response.json()["results"]) == 25
+    assert first.count == 1  # the page's 25 contacts; the id is looked up locally
+    with count_requests() as repeat:
+        api.get("/api/v1/contacts/", {"organisation": org.pk})
+    assert repeat.count == 0
+    assert api.get("/api/v1/contacts/", {"organisation": 10**6}).status_code == 400
