@@ -186,10 +186,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": _follow_every,
         "options": {"expires": _follow_every * 2},
     },
+    # Sweeps roll: every half minute the parts due again (listed CDMS_SWEEP_INTERVAL ago) are queued.
     "sweep-cdms-keys": {
         "task": "migrator.tasks.sweep_all",
-        "schedule": _sweep_every,
-        "options": {"expires": _sweep_every},
+        "schedule": min(_sweep_every, 30.0),
+        "options": {"expires": min(_sweep_every, 30.0)},
     },
 }
 # --- end of the CRM block ---

@@ -49,9 +49,9 @@ from ..local import (
     save_locally,
 )
 from ..mirror.reconcile import resolve_foreign_keys
+from ..mirror.vouching import vouch
 from . import settle
 from .cascade import describe, read_cascade, recreate_body, remove_cascade, with_removed
-from ..mirror.vouching import vouch
 from .snapshot import capture_state, changed_fields, mapped_values, restore_state, take_snapshot
 
 log = logging.getLogger("migrator.write.writer")
