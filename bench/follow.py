@@ -11,11 +11,11 @@ DATABASE_URL (or `--database-url`) chooses the database, CELERY_BROKER_URL the b
 
 The emulator runs in its own process at `--latency-ms`, seeded with `--rows` demo accounts
 (and their contacts). Every Django step runs as an operator would run it, in subprocesses on a
-fresh SQLite database (or `--database-url`), except the API page, which is timed in-process
+fresh SQLite database (or `--database-url`, default `DATABASE_URL`), except the API page, which is timed in-process
 with Django's test client (server time: the view and the sync layer, no HTTP hop).
 
 1. `cdms_import --celery --full --entity Account` with 1 and 2 Celery worker processes, each with
-   4 threads (Redis at CELERY_BROKER_URL; skipped without one).
+   4 threads (the broker the settings configure, CELERY_BROKER_URL; skipped without one).
 2. One follower round, then a key sweep of the accounts shared by 1, 2 and 4 `cdms_follow
    --once --sweep-only` processes (8 partitions).
 3. The API's organisation list, page 3 ordered by name: strict (no bound) beside bounded
@@ -104,7 +104,7 @@ class Bench:
         sys.path.insert(0, str(ROOT))
         from migrator.management.broker import broker_answers
 
-        broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+        broker = self.configured_broker()
         if not broker_answers(broker):
             print(f"1. cdms_import through Celery: skipped, no broker at {broker}")
             self.reset_database()
@@ -121,6 +121,12 @@ class Bench:
             finally:
                 self.stop(workers)
             print(f"   {count} worker process(es): {seconds:6.1f} s", flush=True)
+
+    def configured_broker(self):
+        """CELERY_BROKER_URL as the project's settings resolve it (the environment, else their default)."""
+        script = "from django.conf import settings; print('BROKER', settings.CELERY_BROKER_URL)"
+        out = self.manage("shell", "-c", script)
+        return next(line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("BROKER "))
 
     def start_workers(self, count):
         command = [PYTHON, "-m", "celery", "-A", "settings.celery", "worker", "--pool=threads", "--concurrency=4",

@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from contact.models import Contact
 from migrator.management.commands.cdms_follow import Command, backoff
 from migrator.mirror import entities
 from migrator.mirror.state import SweepPartition, Watermark
@@ -93,9 +94,10 @@ def test_once_sweeps_every_part_on_several_threads_and_publishes_each_entity(cdm
     cdms.store.delete("Account", keys[0])  # and its contact with it
     out = io.StringIO()
     call_command("cdms_follow", "--once", "--sweepers", "3", stdout=out)
-    removed = [int(n) for n in re.findall(r"(?:Account|Contact): key sweep removed (\d+) rows", out.getvalue())]
-    assert len(removed) == 2 and sum(removed) == 2  # the account and its contact, by either sweep
-    assert Organisation.objects.skip_cdms().count() == 29
+    # The account and its contact, whichever of the two side-by-side sweeps removes the contact.
+    removed = re.findall(r"(Account|Contact): key sweep removed (\d+) rows", out.getvalue())
+    assert sum(int(n) for _, n in removed) == 2 and "Account" in dict(removed), out.getvalue()
+    assert Organisation.objects.skip_cdms().count() == 29 and Contact.objects.skip_cdms().count() == 3
     assert SweepPartition.objects.filter(listed_from=None).count() == 0
     assert Watermark.objects.filter(deletions_until=None).count() == 0
 
@@ -129,22 +131,3 @@ def test_a_database_error_is_reported_once_a_minute_and_the_next_round_recovers(
 def test_failed_rounds_back_off_up_to_a_minute():
     assert [backoff(1.0, n) for n in (0, 1, 3, 10)] == [1.0, 2.0, 8.0, 60.0]
     assert backoff(120.0, 5) == 120.0
-
-
-@pytest.mark.django_db(transaction=True)
-def test_sweepers_meeting_a_crm_that_is_down_report_once_per_entity_and_give_their_parts_back(cdms):
-    for i in range(20):
-        seed_account(cdms, f"Org {i:02}")
-    call_command("cdms_follow", "--once", "--no-sweep", stdout=io.StringIO())
-    out, err = io.StringIO(), io.StringIO()
-    command = Command(stdout=out, stderr=err)
-    command.throttle = Throttle()
-    migrators = entities.ordered()
-    cdms.faults.add(status=503, count=1000)
-    assert all(command._sweep_once(migrators, 3) for _ in range(3))  # nine sweepers failed
-    lines = err.getvalue().splitlines()
-    assert 1 <= len(lines) <= 2 and all("the CRM failed while sweeping keys" in line for line in lines)
-    assert not SweepPartition.objects.exclude(claimed_by="").exists()  # no part stays claimed
-    cdms.faults.clear()
-    assert command._sweep_once(migrators, 3) is False
-    assert Watermark.objects.filter(deletions_until=None).count() == 0

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('migrator', '0005_watermark_clock_skew'),
+        ('migrator', '0006_rows_vouched_for_by_the_crm'),
     ]
 
     operations = [
