@@ -16,12 +16,16 @@ nothing is recorded and the row is simply checked again.
 """
 
 import datetime as dt
+import logging
 
-from django.db import models
+from django.db import OperationalError, connections, models, transaction
 from django.utils import timezone
 
 from ..cdms_migrator import get_migrator
 from ..local import alias_for_write
+
+log = logging.getLogger("migrator.mirror.vouching")
+LOCK_WAIT = "200ms"
 
 
 class Vouch(models.Model):
@@ -40,13 +44,37 @@ class Vouch(models.Model):
 
 
 def vouch(model, keys, asked_at, using=None):
-    """Record that the CRM answered with the records `keys` of `model` to a request sent at `asked_at`."""
+    """Record that the CRM answered with the records `keys` of `model` to a request sent at `asked_at`.
+
+    A vouch is advice, so it never waits long for a row another transaction holds: on
+    PostgreSQL a request that read a record (and vouched for it) then waits to lock the
+    record's row, which a writer holds while it vouches for the same record; each would wait
+    for the other. Past `LOCK_WAIT` the vouch is dropped (the row is checked again next time).
+    """
     keys = sorted(set(keys))
     if not keys or asked_at is None:
         return
+    alias = alias_for_write(model, using=using)
     entity = get_migrator(model).service
     rows = [Vouch(entity=entity, cdms_pk=key, at=asked_at) for key in keys]
-    Vouch.objects.using(alias_for_write(model, using=using)).bulk_create(
+    if connections[alias].vendor != "postgresql":
+        _upsert(rows, alias)  # SQLite writes one transaction at a time: nothing to wait for
+        return
+    try:
+        with transaction.atomic(using=alias):
+            with connections[alias].cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+            _upsert(rows, alias)
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = DEFAULT")
+    except OperationalError:
+        log.debug(
+            "%s: vouch for %d records dropped: their rows are held by another transaction", entity, len(rows)
+        )
+
+
+def _upsert(rows, alias):
+    Vouch.objects.using(alias).bulk_create(
         rows, update_conflicts=True, unique_fields=["entity", "cdms_pk"], update_fields=["at"]
     )
 
