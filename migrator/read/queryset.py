@@ -68,7 +68,8 @@ class CDMSQuerySet(models.QuerySet):
             bounded.note_answered(bounded.STRICT)
             sync_queryset(self, **options)
             return False
-        return bounded.plan(self, bound, judge_deletions or not bounded.verifiable(self), **options)
+        unchecked = not bounded.verifiable(self) or not bounded.verifies_rows()
+        return bounded.plan(self, bound, judge_deletions or unchecked, **options)
 
     def _fetch_all(self):
         if self._result_cache is None and self._sync():

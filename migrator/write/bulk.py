@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import models, transaction
 from django.db.models.expressions import Combinable
+from django.utils import timezone
 
 from cdms_api.exceptions import CDMSError
 
@@ -212,8 +213,9 @@ def _reread(model, using, migrator, rows, comment):
     """Store what the CRM now holds for rows it accepted (its ModifiedOn, anything it normalised)."""
     by_key = {row.cdms_pk: row for row in rows}
     records = []
+    asked = timezone.now()
     for page in fetch.by_keys(migrator, set(by_key)):
-        reconcile_page(model, page, comment=comment, using=using)
+        reconcile_page(model, page, comment=comment, using=using, asked_at=asked)
         records.extend(page)
     key = migrator.key_attribute
     apply_records([(by_key[record[key].lower()], record) for record in records], using)

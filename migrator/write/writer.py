@@ -32,6 +32,7 @@ import logging
 import uuid
 
 from django.db import transaction
+from django.utils import timezone
 from reversion import revisions as reversion
 
 from cdms_api.exceptions import CDMSDuplicateKeyError, CDMSError, CDMSNotFoundError
@@ -48,6 +49,7 @@ from ..local import (
     save_locally,
 )
 from ..mirror.reconcile import resolve_foreign_keys
+from ..mirror.vouching import vouch
 from . import settle
 from .cascade import describe, read_cascade, recreate_body, remove_cascade, with_removed
 from .snapshot import capture_state, changed_fields, mapped_values, restore_state, take_snapshot
@@ -198,9 +200,10 @@ def _create(instance, migrator, using, kwargs):
                 kwargs = {**kwargs, "force_insert": False}
             save_locally(instance, using, **kwargs)
             check_deferred(using, type(instance))
+            asked = timezone.now()
             record = post_create(client, migrator, instance, key, crm_values(instance, migrator.fields))
             created = True
-            store(instance, record, using)
+            store(instance, record, using, asked)
             reversion.add_to_revision(instance)
         instance.__dict__.pop(PENDING_KEY, None)
     except BaseException as exc:
@@ -293,6 +296,7 @@ def _update(instance, migrator, using, kwargs):
 
 
 def _reread(client, migrator, instance, using):
+    asked = timezone.now()
     try:
         record = client.get(migrator.service, instance.cdms_pk)
     except CDMSError as exc:
@@ -300,7 +304,7 @@ def _reread(client, migrator, instance, using):
         # and converges.
         log.warning("%s %s: updated, but re-reading it failed: %s", migrator.service, instance.cdms_pk, exc)
         return
-    store(instance, record, using)
+    store(instance, record, using, asked)
 
 
 def _lock_row(instance, using):
@@ -378,10 +382,14 @@ def apply_records(pairs, using):
     return [*migrator.fields, *SYSTEM_FIELDS]
 
 
-def store(instance, record, using):
-    """Copy a CRM record onto an instance and write it locally (its parents fetched if not local)."""
+def store(instance, record, using, asked_at=None):
+    """Copy a CRM record onto an instance and write it locally (its parents fetched if not local).
+
+    `asked_at`: when the request that answered `record` was sent, recorded as its vouch.
+    """
     write = lambda: save_locally(instance, using, update_fields=apply_records([(instance, record)], using))  # noqa: E731
     retrying_vanished_parents(write, using)
+    vouch(type(instance), [instance.cdms_pk], asked_at, using)
 
 
 def restore_body(instance, values, using):
