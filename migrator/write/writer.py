@@ -55,7 +55,7 @@ from ..mirror.reconcile import resolve_foreign_keys
 from ..mirror.revisions import record_versions
 from ..mirror.vouching import vouch
 from . import settle
-from .cascade import describe, read_cascade, recreate_body, remove_cascade, with_removed
+from .cascade import describe, read_cascade, record_key, recreate_body, remove_cascade, with_removed
 from .snapshot import capture_state, changed_fields, mapped_values, restore_state, take_snapshot
 
 log = logging.getLogger("migrator.write.writer")
@@ -121,7 +121,7 @@ def _undo_delete(instance, migrator, key, values, taken, using, exc):
     for child, records in taken:
         service = get_migrator(child).service
         for record in records:
-            child_key = record[get_migrator(child).key_attribute].lower()
+            child_key = record_key(child, record)
             if not _quietly(client.create, service, recreate_body(child, record), key=child_key):
                 failed.append(f"{service} {child_key}")
     report(what, failed, exc)
