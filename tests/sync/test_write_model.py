@@ -6,7 +6,8 @@ one fault armed at one of its steps: the CRM request (the POST, the MERGE, the G
 the read of the contacts a delete takes, the DELETE), a second request after the first
 failed (the look-up of a lost create, the read-back of a lost MERGE or DELETE, a
 compensation), the local write after the CRM accepted, or the commit after it. Another CRM
-user edits and deletes records meanwhile (the CRM deletes an organisation's contacts with it).
+user edits, moves and deletes records meanwhile (the CRM deletes an organisation's contacts
+with it, wherever the local mirror still links them).
 
 Properties:
 - a call that fails leaves the instance as it was (pk, `_state.adding`, cdms_pk, values,
@@ -16,7 +17,9 @@ Properties:
   locally and in the CRM; the records that exist in the CRM are exactly those the model
   expects (nothing lost, nothing left behind, no record made twice: an organisation's contacts
   go with it on both sides);
-- after a read, the local tables equal the CRM.
+- after a read, the local tables equal the CRM (the read is skipped after the other user's
+  change, so that the next write meets a stale mirror: a contact moved elsewhere, an
+  organisation already deleted).
 
 `make test` runs a few short histories. `WRITE_MODEL_STEPS=2000` runs histories until that many
 steps have run (`SOAK=1` runs 500); the test prints how many ran.
@@ -136,6 +139,7 @@ def make_machine(crm):
             self.expected = {"Account": set(), "Contact": set()}
             self.parent = {}  # contact key -> organisation key, as the model expects
             self.dirty = set()  # keys the other CRM user changed since the last read
+            self.stale = False  # the other user just changed the CRM: let the next write meet a stale mirror
             self.fail_local = self.commit_fault = self.fail_commit = False
             self.second = None
             self._patch()
@@ -437,17 +441,30 @@ def make_machine(crm):
             if crm.store.get("Account", org.cdms_pk) is not None:
                 crm.store.update("Account", org.cdms_pk, {"Address1_City": city})
                 self.dirty.add(org.cdms_pk)
+                self.stale = True
 
         @rule(contact=contacts)
         def other_user_edits_a_contact(self, contact):
             if crm.store.get("Contact", contact.cdms_pk) is not None:
                 crm.store.update("Contact", contact.cdms_pk, {"FirstName": f"Other {uuid.uuid4().hex[:6]}"})
                 self.dirty.add(contact.cdms_pk)
+                self.stale = True
+
+        @rule(contact=contacts, org=orgs)
+        def other_user_moves_a_contact(self, contact, org):
+            alive = crm.store.get("Contact", contact.cdms_pk) and crm.store.get("Account", org.cdms_pk)
+            if alive:
+                parent = {"ParentCustomerId": {"Id": org.cdms_pk, "LogicalName": "account"}}
+                crm.store.update("Contact", contact.cdms_pk, parent)
+                self.dirty.add(contact.cdms_pk)
+                self.stale = True
+                self.parent[contact.cdms_pk] = org.cdms_pk
 
         @rule(org=consumes(orgs))
         def other_user_deletes(self, org):
             if crm.store.get("Account", org.cdms_pk) is not None:
                 self.dirty |= {org.cdms_pk, *(c for c, parent in self.parent.items() if parent == org.cdms_pk)}
+                self.stale = True
                 crm.store.delete("Account", org.cdms_pk)
                 self.forget_org(org.cdms_pk)
 
@@ -459,6 +476,9 @@ def make_machine(crm):
             for local, remote in ((local_orgs(), remote_orgs), (local_contacts(), remote_contacts)):
                 untouched = lambda rows: {k: v for k, v in rows.items() if k not in self.dirty}  # noqa: E731
                 assert untouched(local) == untouched(remote), "before any read, local differs from the CRM"
+            if self.stale:
+                self.stale = False
+                return
             list(Organisation.objects.all())
             list(Contact.objects.all())
             self.dirty = set()
