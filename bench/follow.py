@@ -1,14 +1,21 @@
 """Follower benchmark: bounded against strict list pages, follower lag, key sweeps, Celery imports.
 
 Run: .venv/bin/python bench/follow.py [--rows 100000] [--latency-ms 20] [--changes 200]
+     .venv/bin/python bench/follow.py --soak [--minutes 30] [--rows 100000] [--contacts 3]
+                                     [--modes follow,helpers,celery] [--helpers 2] [--sweep-interval 120]
+
+`--soak` runs the long scenario of `bench/follow_soak.py` instead of the steps below (the
+watermarks' largest ages and the list pages served over `--minutes` per mode, at 100,000
+accounts and 300,000 contacts by default); `make soak` does not run it: it takes an hour or more.
+DATABASE_URL (or `--database-url`) chooses the database, CELERY_BROKER_URL the broker.
 
 The emulator runs in its own process at `--latency-ms`, seeded with `--rows` demo accounts
 (and their contacts). Every Django step runs as an operator would run it, in subprocesses on a
-fresh SQLite database (or `--database-url`), except the API page, which is timed in-process
+fresh SQLite database (or `--database-url`, default `DATABASE_URL`), except the API page, which is timed in-process
 with Django's test client (server time: the view and the sync layer, no HTTP hop).
 
 1. `cdms_import --celery --full --entity Account` with 1 and 2 Celery worker processes, each with
-   4 threads (Redis at CELERY_BROKER_URL; skipped without one).
+   4 threads (the broker the settings configure, CELERY_BROKER_URL; skipped without one).
 2. One follower round, then a key sweep of the accounts shared by 1, 2 and 4 `cdms_follow
    --once --sweep-only` processes (8 partitions).
 3. The API's organisation list, page 3 ordered by name: strict (no bound) beside bounded
@@ -38,6 +45,9 @@ PYTHON = sys.executable
 _spec = importlib.util.spec_from_file_location("bench_import", ROOT / "bench" / "import.py")
 bench_import = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_import)
+_spec = importlib.util.spec_from_file_location("follow_soak", ROOT / "bench" / "follow_soak.py")
+follow_soak = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(follow_soak)
 SERVICE = "/XRMServices/2011/OrganizationData.svc"
 
 
@@ -46,7 +56,19 @@ def parse_args():
     parser.add_argument("--rows", type=int, default=100_000, help="accounts in the emulator")
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--changes", type=int, default=200, help="CRM changes whose lag is measured")
-    parser.add_argument("--database-url", help="a database to use (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL"),
+        help="a database to use (default: DATABASE_URL, else a fresh SQLite file); it is emptied",
+    )
+    parser.add_argument("--soak", action="store_true", help="the long scenario instead (bench/follow_soak.py)")
+    parser.add_argument("--minutes", type=float, default=30.0, help="--soak: minutes each mode runs")
+    parser.add_argument("--contacts", type=int, default=3, help="--soak: contacts per account")
+    parser.add_argument("--modes", default="follow,helpers,celery", help="--soak: modes, comma-separated")
+    parser.add_argument("--helpers", type=int, default=2, help="--soak: cdms_follow --sweep-only processes")
+    parser.add_argument(
+        "--sweep-interval", type=float, default=120.0, help="--soak: CDMS_SWEEP_INTERVAL of helpers and celery"
+    )
     return parser.parse_args()
 
 
@@ -82,7 +104,7 @@ class Bench:
         sys.path.insert(0, str(ROOT))
         from migrator.management.broker import broker_answers
 
-        broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+        broker = self.configured_broker()
         if not broker_answers(broker):
             print(f"1. cdms_import through Celery: skipped, no broker at {broker}")
             self.reset_database()
@@ -99,6 +121,12 @@ class Bench:
             finally:
                 self.stop(workers)
             print(f"   {count} worker process(es): {seconds:6.1f} s", flush=True)
+
+    def configured_broker(self):
+        """CELERY_BROKER_URL as the project's settings resolve it (the environment, else their default)."""
+        script = "from django.conf import settings; print('BROKER', settings.CELERY_BROKER_URL)"
+        out = self.manage("shell", "-c", script)
+        return next(line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("BROKER "))
 
     def start_workers(self, count):
         command = [PYTHON, "-m", "celery", "-A", "settings.celery", "worker", "--pool=threads", "--concurrency=4",
@@ -236,8 +264,8 @@ for mode, bound in (("strict", None), ("bounded", 30)):
 """
 
 
-def start_emulator(data, rows, latency):
-    """The emulator process (accounts only, no contacts) and its base URL, once it answers."""
+def start_emulator(data, rows, latency, contacts=0):
+    """The emulator process (with `contacts` per account) and its base URL, once it answers."""
     port = bench_import.free_port()
     command = [
         PYTHON,
@@ -250,7 +278,7 @@ def start_emulator(data, rows, latency):
         "--seed-demo",
         str(rows),
     ]
-    command += ["--seed-contacts", "0", "--latency-ms", str(latency)]
+    command += ["--seed-contacts", str(contacts), "--latency-ms", str(latency)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(3000):
         try:
@@ -266,11 +294,19 @@ def main():
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-follow-"))
     started = time.monotonic()
-    emulator, base_url = start_emulator(workdir / "crm.sqlite3", args.rows, args.latency_ms)
+    contacts = args.contacts if args.soak else 0
+    emulator, base_url = start_emulator(workdir / "crm.sqlite3", args.rows, args.latency_ms, contacts)
     ready = time.monotonic() - started
-    print(f"emulator: {args.rows} accounts, {args.latency_ms} ms latency, ready in {ready:.0f} s")
+    print(
+        f"emulator: {args.rows} accounts, {args.rows * contacts} contacts, {args.latency_ms} ms latency, "
+        f"ready in {ready:.0f} s"
+    )
+    print(f"database: {Bench(args, workdir, base_url).database_url.split('@')[-1]}", flush=True)
     try:
         bench = Bench(args, workdir, base_url)
+        if args.soak:
+            follow_soak.Soak(bench, args).run()
+            return
         bench.celery_imports()
         bench.sweeps()
         bench.list_pages()

@@ -15,6 +15,7 @@ class ContactAdmin(CRMVersionAdmin):
     list_filter = ["modified"]
     list_select_related = ["organisation"]
     search_fields = ["first_name", "last_name", "email_address"]
+    ordering = ["last_name", "first_name", "id"]  # a total order its index reads: no page sorts the table
     autocomplete_fields = ["organisation"]
     readonly_fields = ["cdms_pk", "created", "modified"]
     fields = ["first_name", "last_name", "email_address", "organisation", *readonly_fields]

@@ -21,6 +21,16 @@ class Contact(CRMBaseModel):
 
     class Meta:
         ordering = ["last_name", "first_name"]
+        # The API's default order (last name, first name, id), the same within one organisation
+        # (a filtered list), each ordering field, and the timestamps the sync layer selects by.
+        indexes = [
+            models.Index(fields=["last_name", "first_name", "id"], name="contact_name_id"),
+            models.Index(fields=["organisation", "last_name", "first_name", "id"], name="contact_org_name_id"),
+            models.Index(fields=["first_name"], name="contact_first_name"),
+            models.Index(fields=["email_address"], name="contact_email"),
+            models.Index(fields=["created"], name="contact_created"),
+            models.Index(fields=["modified"], name="contact_modified"),
+        ]
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}".strip() or f"Contact {self.pk}"

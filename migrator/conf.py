@@ -73,6 +73,18 @@ def _count(name, value):
     return int(text)
 
 
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _flag(name, value):
+    if isinstance(value, bool):
+        return value
+    text = _text(name, value).lower()
+    if text not in TRUE + FALSE:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (true or false).")
+    return text in TRUE
+
+
 def _stale_reads(name, value):
     text = _text(name, value).strip().lower()
     if text not in STALE_READS:
@@ -121,12 +133,17 @@ DEFAULTS = {
     # What a bounded read does when a change watermark is past its bound (docs/consistency.md):
     # `mirror` answers from the mirror, marked stale, what a strict read cannot answer.
     "CDMS_STALE_READS": ("mirror", _stale_reads),
+    # True: a bounded read returns the mirror's rows without checking any by key, so a deletion
+    # is seen as late as the delete watermark (which such a read then judges, as count() does).
+    "CDMS_UNVERIFIED_READS": (False, _flag),
     # Seconds each poll re-reads before its cursor: equal timestamps at page ends, late commits,
     # clock skew between the CRM and this machine.
     "CDMS_FOLLOW_OVERLAP": (5.0, _non_negative_seconds),
     "CDMS_FOLLOW_INTERVAL": (1.0, _seconds),
     "CDMS_SWEEP_INTERVAL": (300.0, _seconds),
     "CDMS_SWEEP_PARTITIONS": (8, _count),
+    # Sweep parts `cdms_follow` lists at once (threads, each with its own CRM connection).
+    "CDMS_SWEEP_CONCURRENCY": (4, _count),
     "CDMS_LEASE_SECONDS": (30.0, _seconds),
 }
 

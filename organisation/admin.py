@@ -14,6 +14,7 @@ class OrganisationAdmin(CRMVersionAdmin):
     list_display = ["name", "city", "postcode", "number_of_employees", "uk_organisation", "last_verified"]
     list_filter = ["uk_organisation", "last_verified", "modified"]
     search_fields = ["name", "alias", "city", "postcode", "email_address"]
+    ordering = ["name", "id"]  # a total order the (name, id) index reads, so no page sorts the table
     readonly_fields = ["cdms_pk", "created", "modified"]
     fields = [
         "name",

@@ -24,6 +24,18 @@ class Organisation(CRMBaseModel):
 
     class Meta:
         ordering = ["name"]
+        # What the API, the admin and the sync layer order and filter by, so that no page sorts
+        # the table: the API's default order (name, id), each of its ordering fields, and the
+        # timestamps that follower rounds and key sweeps select by.
+        indexes = [
+            models.Index(fields=["name", "id"], name="organisation_name_id"),
+            models.Index(fields=["city"], name="organisation_city"),
+            models.Index(fields=["postcode"], name="organisation_postcode"),
+            models.Index(fields=["number_of_employees"], name="organisation_employees"),
+            models.Index(fields=["last_verified"], name="organisation_last_verified"),
+            models.Index(fields=["created"], name="organisation_created"),
+            models.Index(fields=["modified"], name="organisation_modified"),
+        ]
 
     def __str__(self):
         return self.name or f"Organisation {self.pk}"

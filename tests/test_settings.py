@@ -36,6 +36,7 @@ def _check(**overrides):
         ("CDMS_MAX_STALENESS", "soon"),
         ("CDMS_FOLLOW_OVERLAP", "-2"),
         ("CDMS_SWEEP_PARTITIONS", "0"),
+        ("CDMS_UNVERIFIED_READS", "perhaps"),
         ("CELERY_VISIBILITY_TIMEOUT", "long"),
     ],
 )

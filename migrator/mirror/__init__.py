@@ -6,7 +6,8 @@ whose CRM records are gone, with their parental children. The change follower (`
 and key sweeps (`sweep`) run under leases (`leases`), from `cdms_follow` or from Celery
 (`tasks`); `cdms_import` copies whole entities (`importer`, `import_windows`, `windows`,
 `progress`). `state` holds the models of this bookkeeping: watermarks, import cursors and sweep
-partitions.
+partitions; `vouching` records when a CRM answer last showed each record, so that a bounded
+read checks by key only what the CRM has not shown within its bound.
 
 May import: the shared top-level modules only. Every other part may import the mirror.
 """

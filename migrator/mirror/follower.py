@@ -88,7 +88,7 @@ def _round(model, migrator, holder, using):
     first_answer = None
     for page in client.list(entity, **query):
         first_answer = first_answer or client.last_date
-        if not _apply(model, entity, page, result, holder, using):
+        if not _apply(model, entity, page, result, holder, using, started):
             log.warning("%s: lost the follower lease mid-round; stopping at the last checkpoint.", entity)
             result.leased = False
             return result
@@ -107,7 +107,7 @@ def _start_cursor(entity, using):
     return cursor
 
 
-def _apply(model, entity, page, result, holder, using):
+def _apply(model, entity, page, result, holder, using, asked_at):
     """Reconcile a page, then checkpoint the cursor and renew the lease in one statement.
 
     Returns False when the lease was lost meanwhile (another follower took it over).
@@ -117,7 +117,7 @@ def _apply(model, entity, page, result, holder, using):
     newest = Value(max(odata.parse_date(record["ModifiedOn"]) for record in page), DateTimeField())
     with transaction.atomic(using=using):
         try:
-            reconcile_page(model, page)
+            reconcile_page(model, page, asked_at=asked_at)
         except ObjectsNotInSyncError as exc:  # the rest of the page was written
             result.conflicts.extend(exc.keys)
             log.warning("%s", exc)

@@ -11,6 +11,7 @@ import logging
 
 from django.db import transaction
 from django.db.models.base import ModelState
+from django.utils import timezone
 
 from .. import fetch
 from ..cdms_migrator import SYSTEM_FIELDS, get_migrator
@@ -19,21 +20,23 @@ from ..instruments import conflict, rows_synced
 from ..local import alias_for_write, local_rows, retrying_vanished_parents
 from .revisions import REFRESH_COMMENT, record_versions
 from .upsert import upsert
+from .vouching import vouch
 
 log = logging.getLogger("migrator.mirror.reconcile")
 
 
-def reconcile_page(model, records, comment=REFRESH_COMMENT, using=None):
+def reconcile_page(model, records, comment=REFRESH_COMMENT, using=None, asked_at=None):
     """Bring local rows up to date with these CRM records; returns their keys.
 
     Rows newer locally than in the CRM are left alone; once the rest of the page is written,
-    ObjectsNotInSyncError names them (`keys`).
+    ObjectsNotInSyncError names them (`keys`). `asked_at`: when the request that answered these
+    records was sent (this machine's clock), recorded as their vouch (`vouching`).
     """
     migrator = get_migrator(model)
     if not records:
         return []
     using = alias_for_write(model, using=using)
-    _reconcile_expanded(model, migrator, records, comment, using)
+    _reconcile_expanded(model, migrator, records, comment, using, asked_at)
     incoming = [migrator.from_cdms(record) for record in records]
     existing = local_state(model, migrator, [row["cdms_pk"] for row in incoming], using)
     states = {row["cdms_pk"]: _state_of(existing.get(row["cdms_pk"]), row, migrator) for row in incoming}
@@ -41,6 +44,7 @@ def reconcile_page(model, records, comment=REFRESH_COMMENT, using=None):
     if stale:
         _write(model, migrator, stale, comment, using)
     reconciled(model, states, existing)
+    vouch(model, states, asked_at, using)
     newer = [key for key, state in states.items() if state == LOCAL_NEWER]
     if newer:
         raise ObjectsNotInSyncError(model, newer)
@@ -114,7 +118,7 @@ def local_state(model, migrator, keys, using=None, rows=None):
     return found
 
 
-def _reconcile_expanded(model, migrator, records, comment, using):
+def _reconcile_expanded(model, migrator, records, comment, using, asked_at):
     """Parents that arrived inline (`$expand`) are reconciled first, at no extra request."""
     for name, navigation in migrator.navigation.items():
         related = _related(model, name)
@@ -123,7 +127,7 @@ def _reconcile_expanded(model, migrator, records, comment, using):
         inline = [r[navigation] for r in records if isinstance(r.get(navigation), dict) and key in r[navigation]]
         parents = list({parent[key]: parent for parent in inline}.values())
         if parents:
-            reconcile_page(related, parents, comment, using)
+            reconcile_page(related, parents, comment, using, asked_at)
 
 
 def _related(model, name):
@@ -143,8 +147,9 @@ def resolve_foreign_keys(model, rows, using=None):
         local = local_ids(related, wanted, using)
         missing = wanted - set(local)
         if missing:
+            asked = timezone.now()
             for page in fetch.by_keys(get_migrator(related), missing):
-                reconcile_page(related, page, using=using)
+                reconcile_page(related, page, using=using, asked_at=asked)
             local.update(local_ids(related, missing, using))
             for key in missing - set(local):
                 log.warning("%s refers to %s %s, which the CRM does not have", model.__name__, name, key)

@@ -5,10 +5,13 @@ A queryset's bound S comes from `.max_staleness(S)`, else from `CDMS_MAX_STALENE
 (`gate`: the change watermark within S for every read; the delete watermark, for what
 verification cannot check, only marks the answer). A read the mirror answers is evaluated by
 the local database, and the model instances (or plain rows, or the rows of each part of a
-union) it returns are verified by key, one batched request per 26 keys: a row deleted or
-changed in the CRM is removed or refreshed and the query is evaluated again, so it is never
-shown and a slice stays full. count(), exists() and aggregates are answered from the mirror
-alone. When a change watermark is past its bound, `CDMS_STALE_READS` decides (see `gate`).
+union) it returns are verified by key, one batched request per 26 keys, except those a CRM
+answer showed within the bound (`mirror.vouching`): a row deleted or changed in the CRM is
+removed or refreshed and the query is evaluated again, so a row deleted more than S ago is never
+shown and a slice stays full. `CDMS_UNVERIFIED_READS` turns verification off (deletions are then
+as fresh as the delete watermark, which such reads judge). count(), exists() and aggregates
+are answered from the mirror alone. When a change watermark is past its bound,
+`CDMS_STALE_READS` decides (see `gate`).
 
 The moment a read was answered at (its oldest watermark, or "strict"), and how stale a marked
 answer is, are noted for the current unit of work, so that the API can tell a client.
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db import models
 from django.db.models.sql.query import Query
+from django.utils import timezone
 
 from cdms_api.exceptions import CDMSConnectionError, CDMSTimeoutError, CDMSUnavailableError
 
@@ -29,6 +33,7 @@ from .. import fetch
 from ..cdms_migrator import get_migrator
 from ..conf import cdms_settings
 from ..exceptions import ReadCapError, StaleMirrorError
+from ..mirror import vouching
 from ..mirror.reconcile import compared_values, local_state, reconcile_page
 from ..mirror.removal import remove_gone
 from . import gate
@@ -212,34 +217,46 @@ class answered_at:  # noqa: N801 - reads as a function at the call site
         return f"{max(stale):.0f}"
 
 
+def verifies_rows():
+    """False when `CDMS_UNVERIFIED_READS` serves bounded rows as the mirror holds them."""
+    return not cdms_settings.CDMS_UNVERIFIED_READS
+
+
 def verify_rows(queryset, verified):
-    """Check by key the CRM records of the rows `queryset` returned; True if any was gone or changed."""
+    """Check by key the CRM records of the rows `queryset` returned; True if any was gone or changed.
+
+    Rows the CRM vouched for within the read's bound are not checked again (`vouching`).
+    """
+    if not verifies_rows():
+        return False
     migrator = get_migrator(queryset.model)
-    local = _local_versions(queryset)
+    local = _local_versions(queryset, bound_of(queryset) or 0.0)
     keys = set(local) - verified
     if not keys:
         return False
     verified |= keys
     found = {}
+    asked = timezone.now()
     for page in fetch.by_keys(migrator, keys):
         for record in page:
             values = migrator.from_cdms(record)
             state = (values["modified"], values["cdms_version"], compared_values(migrator, values))
             found[values["cdms_pk"]] = state
-        reconcile_page(queryset.model, page)
+        reconcile_page(queryset.model, page, asked_at=asked)
     gone = keys - set(found)
     if gone:
         remove_gone(queryset.model, gone, queryset.db)
     return bool(gone) or any(found[key] != local[key] for key in found)
 
 
-def _local_versions(queryset):
-    """{cdms_pk: (modified, version, mapped values)} of the rows in the queryset's result cache."""
+def _local_versions(queryset, bound):
+    """{cdms_pk: (modified, version, mapped values)} of the result cache's rows not vouched for within `bound`."""
     if issubclass(queryset._iterable_class, models.query.ModelIterable):
         pks = [row.pk for row in queryset._result_cache or [] if row is not None]
     else:
         pks = _pks_of_plain_rows(queryset)
     rows = queryset.model._base_manager.db_manager(queryset.db).filter(pk__in=pks).exclude(cdms_pk=None)
+    rows = vouching.unvouched(rows, bound)
     # With the mapped values: a CRM that sends no VersionNumber shows a change within one
     # second only in them.
     return local_state(queryset.model, get_migrator(queryset.model), None, rows=rows)

@@ -17,6 +17,8 @@
 
 import logging
 
+from django.utils import timezone
+
 from .. import fetch
 from ..cdms_migrator import get_migrator
 from ..conf import cdms_settings
@@ -76,6 +78,8 @@ class Read:
         self.need = None if need is None else low + need
         self.high = high if query.is_sliced else None
         self.window = self.need if need is not None else self.high
+        # Sent before any of its requests, so every record this read fetches existed then.
+        self.asked_at = timezone.now()
 
     def run(self):
         """Fetch, sync related rows, verify suspects."""
@@ -94,7 +98,7 @@ class Read:
             lambda: fetch.pages(self.migrator, predicate, top=self.cap + 1, expand=self.expand)
         )
         for page in pages:
-            self.seen.update(reconcile_page(self.model, page))
+            self.seen.update(reconcile_page(self.model, page, asked_at=self.asked_at))
             if len(self.seen) > self.cap:
                 raise ReadCapError(self.model, self.cap, "this read matches")
 
@@ -103,7 +107,7 @@ class Read:
         local = self.local_rows(window=None)
         satisfied = received = 0
         for page in fetch.pages(self.migrator, predicate, orderby=orderby, top=top, expand=self.expand):
-            keys = reconcile_page(self.model, page)
+            keys = reconcile_page(self.model, page, asked_at=self.asked_at)
             self.seen.update(keys)
             received += len(page)
             satisfied += local.filter(cdms_pk__in=keys).count() if keys else 0
@@ -173,8 +177,9 @@ def verify_keys(model, keys):
     found = set()
     if not keys:
         return found
+    asked = timezone.now()
     for page in fetch.by_keys(get_migrator(model), keys):
-        found.update(reconcile_page(model, page))
+        found.update(reconcile_page(model, page, asked_at=asked))
     remove_proven_gone(model, set(keys) - found)
     return found
 

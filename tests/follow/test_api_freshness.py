@@ -11,6 +11,7 @@ from migrator.mirror.state import Watermark
 from migrator.read.middleware import FRESHNESS_HEADER
 from tests.crm_records import seed_account
 from tests.follow.test_follower import round_of
+from tests.follow.vouches import age_vouches
 
 
 @pytest.fixture
@@ -25,6 +26,7 @@ def bounded(cdms, settings):
     for i in range(60):
         seed_account(cdms, f"Org {i:02}", Address1_City="Leeds" if i % 2 else "York")
     round_of()
+    age_vouches()  # the round vouched for every row: make them rows the CRM showed long ago
 
 
 def test_a_bounded_list_page_costs_one_crm_request_and_names_its_watermark(api, bounded):

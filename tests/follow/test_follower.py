@@ -157,8 +157,8 @@ def test_records_changed_between_two_pages_of_a_round_are_applied_in_that_round(
     real = follower_module.reconcile_page
     calls = []
 
-    def another_user_edits_after_the_first_page(model, page):
-        real(model, page)
+    def another_user_edits_after_the_first_page(model, page, **options):
+        real(model, page, **options)
         calls.append(len(page))
         if len(calls) == 1:  # one record already passed, one still ahead, both edited now
             cdms.store.update("Account", keys[0], {"Name": "Passed, then edited"})

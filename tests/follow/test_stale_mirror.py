@@ -15,6 +15,7 @@ from migrator.mirror.state import Watermark
 from organisation.models import Organisation
 from tests.crm_records import seed_account
 from tests.follow.test_follower import round_of
+from tests.follow.vouches import age_vouches
 
 LIST = "/api/v1/organisations/"
 
@@ -25,6 +26,7 @@ def mirrored(cdms, settings):
     settings.CDMS_SYNC_MAX_ROWS = 10
     keys = [seed_account(cdms, f"Org {i:02}", NumberOfEmployees=i) for i in range(30)]
     round_of()
+    age_vouches()  # the round vouched for every row: make them rows the CRM showed long ago
     return keys
 
 

@@ -60,10 +60,20 @@ def test_update_sends_only_changed_fields(cdms):
 
 def test_delete_is_one_request(cdms):
     org = Organisation.objects.create(name="Acme")
+    contact = Contact.objects.create(first_name="Ann", last_name="Lee", organisation=org)
+    with count_requests() as counter:
+        contact.delete()
+    assert methods(counter) == ["DELETE"]
+    assert cdms.store.get("Contact", contact.cdms_pk) is None
+    assert not Contact.objects.skip_cdms().exists()
+
+
+def test_deleting_an_organisation_reads_its_contacts_first(cdms):
+    org = Organisation.objects.create(name="Acme")
     key = org.cdms_pk
     with count_requests() as counter:
         org.delete()
-    assert methods(counter) == ["DELETE"]
+    assert methods(counter) == ["GET", "DELETE"]  # what the CRM's cascade takes, then the delete
     assert cdms.store.get("Account", key) is None
     assert not Organisation.objects.skip_cdms().filter(cdms_pk=key).exists()
 
@@ -125,12 +135,12 @@ def test_select_related_brings_the_organisations_inline(cdms):
     assert "Renamed" in names
 
 
-def test_second_read_of_fresh_rows_writes_nothing(cdms, django_assert_num_queries):
+def test_second_read_of_fresh_rows_writes_only_their_vouch(cdms, django_assert_num_queries):
     for i in range(5):
         seed_account(cdms, f"Firm {i}", NumberOfEmployees=3)
     list(Organisation.objects.filter(number_of_employees=3))
-    # One SELECT of the page's keys, one for stale local rows, one for the answer.
-    with django_assert_num_queries(3):
+    # One SELECT of the page's keys, the page's vouch, one for stale local rows, the answer.
+    with django_assert_num_queries(4):
         assert len(Organisation.objects.filter(number_of_employees=3)) == 5
 
 

@@ -129,7 +129,7 @@ def test_local_constraint_error_never_reaches_the_crm(cdms):
 def test_local_failure_after_create_is_compensated(cdms, monkeypatch, caplog):
     from migrator.write import writer as writes
 
-    def broken(instance, record, using):
+    def broken(instance, record, using, *vouched_at):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(writes, "store", broken)

@@ -1,0 +1,144 @@
+"""Rows the CRM vouched for within a read's bound are not checked again; older ones always are.
+
+30 accounts mirrored by one follower round, reads bounded at 60 s. A vouch is the moment a CRM
+answer last showed a record; the tests move vouches back in time instead of waiting.
+"""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cdms_api.counting import count_requests
+from migrator.mirror.state import Watermark
+from migrator.mirror.vouching import Vouch
+from organisation.models import Organisation
+from tests.crm_records import seed_account, seed_contact
+from tests.follow.test_follower import round_of
+from tests.follow.vouches import age_vouches
+
+LIST = "/api/v1/organisations/"
+
+
+@pytest.fixture
+def mirrored(cdms, settings):
+    settings.CDMS_MAX_STALENESS = 60
+    keys = [seed_account(cdms, f"Org {i:02}", NumberOfEmployees=i) for i in range(60)]
+    round_of()
+    return keys
+
+
+@pytest.fixture
+def api(client, db):
+    client.force_login(User.objects.create_superuser("admin", "admin@example.org", "pw"))
+    return client
+
+
+def test_rows_the_follower_applied_within_the_bound_cost_no_request(mirrored, api):
+    with count_requests() as counter:
+        response = api.get(LIST, {"ordering": "number_of_employees"})
+    assert [row["number_of_employees"] for row in response.json()["results"]] == list(range(25))
+    assert counter.count == 0
+
+
+def test_a_first_view_costs_one_request_per_26_rows_and_a_repeat_view_none(mirrored, api):
+    age_vouches()
+    with count_requests() as first:
+        assert api.get(LIST, {"page_size": 50}).status_code == 200
+    assert first.count == 2  # 50 rows: 26 keys a request
+    with count_requests() as repeat, CaptureQueriesContext(connection) as statements:
+        response = api.get(LIST, {"page_size": 50})
+    assert len(response.json()["results"]) == 50
+    assert repeat.count == 0
+    # Session and user, the watermarks (count, then page), the count, the page, its unvouched rows.
+    assert len(statements) == 7
+
+
+def test_a_row_checked_by_key_is_vouched_for_at_the_moment_before_its_request(mirrored):
+    age_vouches()
+    before = timezone.now()
+    list(Organisation.objects.order_by("number_of_employees")[:5])
+    moments = dict(Vouch.objects.filter(cdms_pk__in=mirrored[:5]).values_list("cdms_pk", "at"))
+    assert set(moments) == set(mirrored[:5])
+    assert all(moment >= before for moment in moments.values())  # vouched afresh by the check
+    assert Vouch.objects.filter(cdms_pk__in=mirrored[5:], at__gte=before).count() == 0
+
+
+def test_a_row_deleted_in_the_crm_more_than_the_bound_ago_is_never_shown(mirrored, cdms):
+    list(Organisation.objects.order_by("number_of_employees")[:5])
+    cdms.store.delete("Account", mirrored[2])
+    # Within the bound of its vouch, the deletion may not be seen yet: it is younger than S.
+    within = list(Organisation.objects.order_by("number_of_employees")[:5])
+    assert [r.number_of_employees for r in within] == [0, 1, 2, 3, 4]
+    # Once the vouch is older than S, the deletion is older than S too: the row is checked.
+    age_vouches(61, cdms_pk=mirrored[2])
+    with count_requests() as counter:
+        rows = list(Organisation.objects.order_by("number_of_employees")[:5])
+    assert [r.number_of_employees for r in rows] == [0, 1, 3, 4, 5]
+    assert counter.count == 1  # the stale row (gone); the row that moved in was vouched for
+    assert not Organisation.objects.skip_cdms().filter(cdms_pk=mirrored[2]).exists()
+
+
+def test_a_smaller_bound_checks_rows_a_larger_one_accepts(mirrored):
+    age_vouches(30)
+    with count_requests() as loose:
+        list(Organisation.objects.max_staleness(60).order_by("number_of_employees")[:5])
+    with count_requests() as tight:
+        list(Organisation.objects.max_staleness(10).order_by("number_of_employees")[:5])
+    assert (loose.count, tight.count) == (0, 1)
+
+
+def test_a_strict_read_vouches_for_what_it_fetched(mirrored, settings):
+    age_vouches()
+    list(Organisation.objects.strict().filter(number_of_employees__lt=10))
+    with count_requests() as counter:
+        rows = list(Organisation.objects.filter(number_of_employees__lt=10))
+    assert len(rows) == 10 and counter.count == 0
+
+
+def test_a_write_through_the_crm_vouches_for_its_row(mirrored):
+    age_vouches()
+    created = Organisation.objects.create(name="Made here", number_of_employees=500)
+    mine = Organisation.objects.get(number_of_employees=499 + 1)
+    old = Organisation.objects.skip_cdms().get(number_of_employees=7)
+    old.name = "Renamed here"
+    old.save()
+    with count_requests() as counter:
+        rows = list(Organisation.objects.filter(pk__in=[created.pk, old.pk]))
+    assert mine.pk == created.pk and len(rows) == 2
+    assert counter.count == 0
+
+
+def test_unverified_reads_check_nothing_and_see_deletions_at_the_delete_watermark(mirrored, cdms, api, settings):
+    settings.CDMS_UNVERIFIED_READS = True
+    age_vouches()
+    cdms.store.delete("Account", mirrored[0])
+    with count_requests() as counter:
+        response = api.get(LIST, {"ordering": "number_of_employees"})
+    assert response.json()["results"][0]["number_of_employees"] == 0  # gone, not yet swept
+    assert counter.count == 0 and "X-CDMS-Stale" not in response
+    Watermark.objects.filter(entity="Account").update(deletions_until=timezone.now() - dt.timedelta(hours=1))
+    response = api.get(LIST, {"ordering": "number_of_employees"})
+    assert int(response["X-CDMS-Stale"]) >= 3600  # past CDMS_MAX_DELETE_STALENESS: marked
+    round_of()
+    response = api.get(LIST, {"ordering": "number_of_employees"})
+    assert response.json()["results"][0]["number_of_employees"] == 1
+
+
+def test_the_contacts_of_one_organisation_cost_one_request_on_first_view_and_none_again(mirrored, cdms, api):
+    for i in range(30):
+        seed_contact(cdms, f"Ann {i:02}", account=mirrored[0])
+    round_of()
+    age_vouches()
+    org = Organisation.objects.skip_cdms().get(cdms_pk=mirrored[0])
+    with count_requests() as first:
+        response = api.get("/api/v1/contacts/", {"organisation": org.pk})
+    assert response.json()["count"] == 30 and len(response.json()["results"]) == 25
+    assert first.count == 1  # the page's 25 contacts; the id is looked up locally
+    with count_requests() as repeat:
+        api.get("/api/v1/contacts/", {"organisation": org.pk})
+    assert repeat.count == 0
+    assert api.get("/api/v1/contacts/", {"organisation": 10**6}).status_code == 400
