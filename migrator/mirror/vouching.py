@@ -18,6 +18,7 @@ nothing is recorded and the row is simply checked again.
 import datetime as dt
 
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from ..cdms_migrator import get_migrator
@@ -54,7 +55,11 @@ def vouch(model, keys, asked_at, using=None):
 def unvouched(rows, bound, now=None):
     """The rows of the queryset `rows` that no CRM answer vouched for in the last `bound` seconds."""
     now = now or timezone.now()
+    # Correlated, so each row costs one look-up in the (entity, cdms_pk) index, however many
+    # vouches the table holds.
     recent = Vouch.objects.using(rows.db).filter(
-        entity=get_migrator(rows.model).service, at__gte=now - dt.timedelta(seconds=bound)
+        entity=get_migrator(rows.model).service,
+        cdms_pk=OuterRef("cdms_pk"),
+        at__gte=now - dt.timedelta(seconds=bound),
     )
-    return rows.exclude(cdms_pk__in=recent.values("cdms_pk"))
+    return rows.filter(~Exists(recent))

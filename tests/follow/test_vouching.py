@@ -5,6 +5,7 @@ answer last showed a record; the tests move vouches back in time instead of wait
 """
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.auth.models import User
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from cdms_api.counting import count_requests
 from migrator.mirror.state import Watermark
+from migrator.mirror import vouching
 from migrator.mirror.vouching import Vouch
 from organisation.models import Organisation
 from tests.crm_records import seed_account, seed_contact
@@ -142,3 +144,19 @@ def test_the_contacts_of_one_organisation_cost_one_request_on_first_view_and_non
         api.get("/api/v1/contacts/", {"organisation": org.pk})
     assert repeat.count == 0
     assert api.get("/api/v1/contacts/", {"organisation": 10**6}).status_code == 400
+
+
+def test_the_vouch_check_looks_up_each_row_of_the_page_not_every_vouch(mirrored):
+    rows = Organisation.objects.skip_cdms().order_by("name")[:25]
+    checked = vouching.unvouched(Organisation._base_manager.filter(pk__in=[r.pk for r in rows]), 60)
+    sql, params = checked.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "SubPlan" not in plan, plan  # an anti-join, not the set of every vouch
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+            assert re.search(r"USING (COVERING )?INDEX \S+ \(entity=\? AND cdms_pk=\?\)", plan), plan
+    assert list(checked) == []  # the round vouched for every row
