@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cdms_api.counting import count_requests
-from migrator.mirror.state import Watermark
 from migrator.mirror import vouching
+from migrator.mirror.state import Watermark
 from migrator.mirror.vouching import Vouch
 from organisation.models import Organisation
 from tests.crm_records import seed_account, seed_contact
