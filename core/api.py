@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from reversion.models import Version
 
 from .api_errors import exception_handler
+from .paging import IndexedPaginator
 
 __all__ = [
     "ModelPermissions",
@@ -62,8 +63,9 @@ class ModelPermissions(permissions.DjangoModelPermissions):
 
 
 class Pagination(pagination.PageNumberPagination):
-    """Numbered pages of `PAGE_SIZE` rows; `page_size` may ask for up to 200."""
+    """Numbered pages of `PAGE_SIZE` rows; `page_size` may ask for up to 200; deep pages keys first."""
 
+    django_paginator_class = IndexedPaginator
     page_size_query_param = "page_size"
     max_page_size = 200
 

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cdms_api.counting import count_requests
+from core import paging
 from migrator.mirror import vouching
 from migrator.mirror.state import Watermark
 from migrator.mirror.vouching import Vouch
@@ -160,3 +161,19 @@ def test_the_vouch_check_looks_up_each_row_of_the_page_not_every_vouch(mirrored)
             plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
             assert re.search(r"USING (COVERING )?INDEX \S+ \(entity=\? AND cdms_pk=\?\)", plan), plan
     assert list(checked) == []  # the round vouched for every row
+
+
+def test_a_deep_page_checks_its_keys_once_and_reads_its_rows_without_a_request(mirrored, api, cdms, monkeypatch):
+    monkeypatch.setattr(paging, "DEEP_OFFSET", 20)
+    age_vouches()
+    cdms.store.delete("Account", mirrored[30])
+    with count_requests() as first, CaptureQueriesContext(connection) as statements:
+        response = api.get(LIST, {"ordering": "number_of_employees", "page": 2})
+    assert [row["number_of_employees"] for row in response.json()["results"]] == [25, *range(26, 30), *range(31, 51)]
+    assert first.count == 2  # the page's keys (one gone), then the key that moved in; the rows: none
+    keys = [s["sql"] for s in statements if s["sql"].startswith('SELECT "organisation_organisation"."id" AS "pk"')]
+    keys = [sql for sql in keys if " OFFSET 25" in sql]
+    assert len(keys) == 2  # evaluated again once a key was gone, never to learn its own keys
+    with count_requests() as repeat:
+        api.get(LIST, {"ordering": "number_of_employees", "page": 2})
+    assert repeat.count == 0
