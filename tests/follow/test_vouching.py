@@ -169,7 +169,8 @@ def test_a_deep_page_checks_its_keys_once_and_reads_its_rows_without_a_request(m
     cdms.store.delete("Account", mirrored[30])
     with count_requests() as first, CaptureQueriesContext(connection) as statements:
         response = api.get(LIST, {"ordering": "number_of_employees", "page": 2})
-    assert [row["number_of_employees"] for row in response.json()["results"]] == [25, *range(26, 30), *range(31, 51)]
+    shown = [row["number_of_employees"] for row in response.json()["results"]]
+    assert shown == [*range(25, 30), *range(31, 51)]
     assert first.count == 2  # the page's keys (one gone), then the key that moved in; the rows: none
     keys = [s["sql"] for s in statements if s["sql"].startswith('SELECT "organisation_organisation"."id" AS "pk"')]
     keys = [sql for sql in keys if " OFFSET 25" in sql]
