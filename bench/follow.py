@@ -1,6 +1,13 @@
 """Follower benchmark: bounded against strict list pages, follower lag, key sweeps, Celery imports.
 
 Run: .venv/bin/python bench/follow.py [--rows 100000] [--latency-ms 20] [--changes 200]
+     .venv/bin/python bench/follow.py --soak [--minutes 30] [--rows 100000] [--contacts 3]
+                                     [--modes follow,helpers,celery] [--helpers 2] [--sweep-interval 120]
+
+`--soak` runs the long scenario of `bench/follow_soak.py` instead of the steps below (the
+watermarks' largest ages and the list pages served over `--minutes` per mode, at 100,000
+accounts and 300,000 contacts by default); `make soak` does not run it: it takes an hour or more.
+DATABASE_URL (or `--database-url`) chooses the database, CELERY_BROKER_URL the broker.
 
 The emulator runs in its own process at `--latency-ms`, seeded with `--rows` demo accounts
 (and their contacts). Every Django step runs as an operator would run it, in subprocesses on a
@@ -38,6 +45,9 @@ PYTHON = sys.executable
 _spec = importlib.util.spec_from_file_location("bench_import", ROOT / "bench" / "import.py")
 bench_import = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_import)
+_spec = importlib.util.spec_from_file_location("follow_soak", ROOT / "bench" / "follow_soak.py")
+follow_soak = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(follow_soak)
 SERVICE = "/XRMServices/2011/OrganizationData.svc"
 
 
@@ -49,7 +59,15 @@ def parse_args():
     parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL"),
-        help="a database to use (default: DATABASE_URL, else a fresh SQLite file)",
+        help="a database to use (default: DATABASE_URL, else a fresh SQLite file); it is emptied",
+    )
+    parser.add_argument("--soak", action="store_true", help="the long scenario instead (bench/follow_soak.py)")
+    parser.add_argument("--minutes", type=float, default=30.0, help="--soak: minutes each mode runs")
+    parser.add_argument("--contacts", type=int, default=3, help="--soak: contacts per account")
+    parser.add_argument("--modes", default="follow,helpers,celery", help="--soak: modes, comma-separated")
+    parser.add_argument("--helpers", type=int, default=2, help="--soak: cdms_follow --sweep-only processes")
+    parser.add_argument(
+        "--sweep-interval", type=float, default=120.0, help="--soak: CDMS_SWEEP_INTERVAL of helpers and celery"
     )
     return parser.parse_args()
 
@@ -246,8 +264,8 @@ for mode, bound in (("strict", None), ("bounded", 30)):
 """
 
 
-def start_emulator(data, rows, latency):
-    """The emulator process (accounts only, no contacts) and its base URL, once it answers."""
+def start_emulator(data, rows, latency, contacts=0):
+    """The emulator process (with `contacts` per account) and its base URL, once it answers."""
     port = bench_import.free_port()
     command = [
         PYTHON,
@@ -260,7 +278,7 @@ def start_emulator(data, rows, latency):
         "--seed-demo",
         str(rows),
     ]
-    command += ["--seed-contacts", "0", "--latency-ms", str(latency)]
+    command += ["--seed-contacts", str(contacts), "--latency-ms", str(latency)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(3000):
         try:
@@ -276,11 +294,19 @@ def main():
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-follow-"))
     started = time.monotonic()
-    emulator, base_url = start_emulator(workdir / "crm.sqlite3", args.rows, args.latency_ms)
+    contacts = args.contacts if args.soak else 0
+    emulator, base_url = start_emulator(workdir / "crm.sqlite3", args.rows, args.latency_ms, contacts)
     ready = time.monotonic() - started
-    print(f"emulator: {args.rows} accounts, {args.latency_ms} ms latency, ready in {ready:.0f} s")
+    print(
+        f"emulator: {args.rows} accounts, {args.rows * contacts} contacts, {args.latency_ms} ms latency, "
+        f"ready in {ready:.0f} s"
+    )
+    print(f"database: {Bench(args, workdir, base_url).database_url.split('@')[-1]}", flush=True)
     try:
         bench = Bench(args, workdir, base_url)
+        if args.soak:
+            follow_soak.Soak(bench, args).run()
+            return
         bench.celery_imports()
         bench.sweeps()
         bench.list_pages()

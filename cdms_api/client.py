@@ -131,7 +131,7 @@ class CDMSClient:
 
     def url(self, path, params=None):
         """Return the absolute URL of a service path (or of a CRM `__next` link) plus query options."""
-        if path.startswith(("http://", "https://")):
+        if path[:8].lower().startswith(("http://", "https://")):
             url = self._rebase(path)
         else:
             url = f"{self.service_root}/{path.lstrip('/')}"
@@ -162,10 +162,21 @@ class CDMSClient:
         # Behind a proxy the CRM may write its own host or scheme into `__next`: keep only the
         # path and query, and never send a request (or credentials) outside the service root.
         parts = urlsplit(link)
-        root = urlsplit(self.service_root)
-        if parts.path != root.path and not parts.path.startswith(root.path + "/"):
+        if self.below_root(parts.path) is None:
             raise CDMSUnexpectedResponseError("the CRM linked outside its service root", url=link)
-        return urlunsplit(root._replace(path=parts.path, query=parts.query, fragment=""))
+        return urlunsplit(urlsplit(self.service_root)._replace(path=parts.path, query=parts.query, fragment=""))
+
+    def below_root(self, path):
+        """The part of a URL path below the service root ("" for the root), or None if outside it.
+
+        IIS compares paths case-insensitively, and real answers mix `/XRMServices/` and
+        `/xrmservices/`, so the root is matched in any case.
+        """
+        root = urlsplit(self.service_root).path
+        head, rest = path[: len(root)], path[len(root) :]
+        if head.lower() != root.lower() or rest[:1] not in ("", "/"):
+            return None
+        return rest.lstrip("/")
 
     def _send(self, method, url, body, attempt):
         response = self._http(method, url, body, attempt)
@@ -225,8 +236,8 @@ class CDMSClient:
     def entity_set_of(self, url):
         """Return the entity set a service URL addresses (for logs and counters)."""
         path = urlsplit(url).path
-        root = urlsplit(self.service_root).path
-        rest = path[len(root) :].lstrip("/") if path.startswith(root) else path
+        rest = self.below_root(path)
+        rest = path if rest is None else rest
         for stop in "(/":
             rest = rest.split(stop, 1)[0]
         return rest

@@ -11,11 +11,14 @@ CRM (or a proxy) answering something unexpected, so it raises CDMSUnexpectedResp
 naming the attribute instead of handing odd data to the caller.
 """
 
+import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from . import domains, odata
 from .exceptions import CDMSUnexpectedResponseError, CDMSValueError
+
+INT64_TEXT = re.compile(r"-?[0-9]{1,19}")
 
 
 class Field:
@@ -100,6 +103,27 @@ def _in_domain(name, value, problem_of):
     if problem:
         raise CDMSValueError(f"attribute {name}: {problem}")
     return value
+
+
+class Int64Field(Field):
+    """A 64-bit whole number (`Edm.Int64`, such as `VersionNumber`).
+
+    OData v2 JSON writes a 64-bit integer as a string (`"1047332"`), since JavaScript numbers
+    cannot hold every one; a number is accepted too, and null reads as None.
+    """
+
+    wire_types = (str, int)
+    LOW, HIGH = -(2**63), 2**63 - 1
+
+    def parse(self, wire):
+        """Return the int of a decimal string or a number, within the Int64 range."""
+        if isinstance(wire, str):
+            if not INT64_TEXT.fullmatch(wire):
+                raise self.unexpected(wire)
+            wire = int(wire)
+        if not self.LOW <= wire <= self.HIGH:
+            raise self.unexpected(wire)
+        return wire
 
 
 class BooleanField(Field):

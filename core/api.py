@@ -42,12 +42,44 @@ class UTCDateTimeField(serializers.DateTimeField):
         super().__init__(*args, **kwargs)
 
 
+class StrictTextMixin:
+    """Text must arrive as a JSON string: DRF would store the number 0 as "0"."""
+
+    def to_internal_value(self, data):
+        """The text; a number, boolean or object is invalid."""
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TextField(StrictTextMixin, serializers.CharField):
+    """A text field that takes only strings."""
+
+
+class EmailField(StrictTextMixin, serializers.EmailField):
+    """An email field that takes only strings."""
+
+
+class BooleanField(serializers.BooleanField):
+    """A boolean taken only as JSON true or false (DRF would also take 0, "yes", "on")."""
+
+    def to_internal_value(self, data):
+        """The boolean; anything else is invalid."""
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class ModelSerializer(serializers.ModelSerializer):
-    """DRF's model serializer, with datetimes in UTC."""
+    """DRF's model serializer, with datetimes in UTC and text taken only as strings."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: UTCDateTimeField,
+        models.CharField: TextField,
+        models.TextField: TextField,
+        models.EmailField: EmailField,
+        models.BooleanField: BooleanField,
     }
 
 
@@ -63,11 +95,36 @@ class ModelPermissions(permissions.DjangoModelPermissions):
 
 
 class Pagination(pagination.PageNumberPagination):
-    """Numbered pages of `PAGE_SIZE` rows; `page_size` may ask for up to 200; deep pages keys first."""
+    """Pages of `PAGE_SIZE` rows; `page_size` may ask for 1 to 200 (else a 400 naming it); deep ones keys first."""
 
     django_paginator_class = IndexedPaginator
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        """The asked page size, the default when none is asked; a 400 for one out of bounds."""
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = None
+        if size is None or not 1 <= size <= self.max_page_size:
+            message = f"Ensure this value is a whole number from 1 to {self.max_page_size}."
+            raise serializers.ValidationError({self.page_size_query_param: [message]})
+        return size
+
+    def get_schema_operation_parameters(self, view):
+        """DRF's parameters, typed and bounded as they are checked."""
+        bounds = {
+            self.page_query_param: {"minimum": 1},
+            self.page_size_query_param: {"minimum": 1, "maximum": 200},
+        }
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
 
 
 class VersionSerializer(serializers.Serializer):

@@ -87,3 +87,8 @@ def exception_handler(exc, context):
 
         return drf_exception_handler(exc, context)
     return Response(answer.body(exc), status=answer.status, headers=answer.headers())
+
+
+def registered_answers():
+    """Every registered Answer (the API's schema documents their statuses and bodies)."""
+    return list(_answers.values())

@@ -7,12 +7,15 @@ cannot have, a text longer than the field it filters (it could never match, and 
 Each filter states its bounds in the OpenAPI schema, so generated clients know them.
 """
 
+import re
+
+import django_filters
 from django import forms
 from django.db import models
 from django_filters import rest_framework as filters
 from drf_spectacular.drainage import set_override
 from rest_framework.exceptions import ValidationError
-from rest_framework.filters import SearchFilter
+from rest_framework.filters import OrderingFilter, SearchFilter
 
 INT64 = (-(2**63), 2**63 - 1)
 TEXT_LOOKUPS = ["exact", "iexact", "icontains", "istartswith"]
@@ -38,6 +41,47 @@ class YearFilter(IntegerFilter):
         super().__init__(*args, min_value=1, max_value=9999, **kwargs)
 
 
+class IntegerInFilter(filters.BaseInFilter, IntegerFilter):
+    """Whole numbers separated by commas (`1,2,3`), each bounded as `IntegerFilter`'s."""
+
+
+class StrictBooleanField(forms.Field):
+    """`true` or `false` (empty, or the filter form's `unknown`: no filter); anything else is invalid."""
+
+    widget = forms.TextInput
+    VALUES = {"true": True, "false": False, "": None, "unknown": None}
+
+    def to_python(self, value):
+        """True, False or None; a ValidationError for any other text."""
+        if value is None or isinstance(value, bool):
+            return value
+        if value not in self.VALUES:
+            raise forms.ValidationError("Enter true or false.", code="invalid")
+        return self.VALUES[value]
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """A boolean parameter that refuses what is not `true` or `false` instead of ignoring it."""
+
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        kwargs["widget"] = forms.TextInput  # the raw text reaches the field, which judges it
+        super().__init__(*args, **kwargs)
+
+
+class FilterSet(filters.FilterSet):
+    """django-filter's FilterSet with every parameter strict (`isnull` lookups included)."""
+
+    @classmethod
+    def filter_for_lookup(cls, field, lookup_type):
+        """django-filter's choice, with its lenient boolean swapped for the strict one."""
+        filter_class, params = super().filter_for_lookup(field, lookup_type)
+        if filter_class is not None and issubclass(filter_class, django_filters.BooleanFilter):
+            filter_class = BooleanFilter
+        return filter_class, params
+
+
 class TextFilter(filters.CharFilter):
     """A text of at most `max_length` characters (the filtered field's length)."""
 
@@ -53,6 +97,7 @@ def _text_bounds(model_field):
 
 FILTER_OVERRIDES = {
     models.IntegerField: {"filter_class": IntegerFilter},
+    models.BooleanField: {"filter_class": BooleanFilter},
     models.CharField: {"filter_class": TextFilter, "extra": _text_bounds},
     models.EmailField: {"filter_class": TextFilter, "extra": _text_bounds},
 }
@@ -64,8 +109,11 @@ class BoundedSearchFilter(SearchFilter):
     def filter_queryset(self, request, queryset, view):
         """Search `view.search_fields`; a 400 naming `search` when the value could match nothing."""
         limit = _longest(queryset.model, getattr(view, "search_fields", None) or [])
-        if len(request.query_params.get(self.search_param, "")) > limit:
+        value = request.query_params.get(self.search_param, "")
+        if len(value) > limit:
             raise ValidationError({self.search_param: [f"Ensure this value has at most {limit} characters."]})
+        if "\x00" in value:
+            raise ValidationError({self.search_param: ["Null characters are not allowed."]})
         return super().filter_queryset(request, queryset, view)
 
     def get_schema_operation_parameters(self, view):
@@ -75,6 +123,32 @@ class BoundedSearchFilter(SearchFilter):
         for parameter in parameters:
             parameter["schema"]["maxLength"] = limit
         return parameters
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """DRF's `?ordering=`, refusing what it cannot order by instead of ignoring it."""
+
+    def get_ordering(self, request, queryset, view):
+        """The asked ordering, or the view's; a 400 naming `ordering` and its choices for a bad one."""
+        raw = request.query_params.get(self.ordering_param, "")
+        valid = [item[0] for item in self.get_valid_fields(queryset, view, {"request": request})]
+        if not re.fullmatch(_ordering_pattern(valid), raw):
+            message = f"Order by fields separated by commas, each maybe after '-': {', '.join(valid)}."
+            raise ValidationError({self.ordering_param: [message]})
+        return super().get_ordering(request, queryset, view)
+
+    def get_schema_operation_parameters(self, view):
+        """DRF's parameter, with the pattern of the orderings it takes."""
+        parameters = super().get_schema_operation_parameters(view)
+        names = [field for field in getattr(view, "ordering_fields", None) or [] if field != "__all__"]
+        for parameter in parameters:
+            parameter["schema"]["pattern"] = f"^{_ordering_pattern(names)}$"
+        return parameters
+
+
+def _ordering_pattern(names):
+    term = f"-?({'|'.join(map(re.escape, names))})"
+    return f"({term}(,{term})*)?"
 
 
 def _longest(model, search_fields):

@@ -6,9 +6,10 @@ becomes a `TimeStampedModel` that keeps `cdms_pk`, the record's key in the old C
 plain column (docs/retiring-cdms.md). Nothing else in the domain apps changes.
 
 Every save of a CRM model records a revision, in both worlds: inside a request or the admin
-it joins theirs; anywhere else (a shell, a script, a task) `save()` opens its own. The sync
-layer adds its version only once the CRM accepted the write, inside this revision, so a
-synced save still records exactly one revision.
+it joins theirs; anywhere else (a shell, a script, a task) `save()` opens its own (while the
+CRM is live, the base's `save()` opens it, inside the transaction it shares with the CRM). The
+sync layer adds its version only once the CRM accepted the write, so a synced save still
+records exactly one revision.
 """
 
 from django.db import models
@@ -39,7 +40,9 @@ class CRMBaseModel(CDMSModel):
 
     def save(self, *args, **kwargs):
         """Save, in a revision of its own unless a revision block is already open."""
-        if reversion.is_active():
+        # While the CRM is live, the base's save() opens that revision itself, inside the
+        # transaction it shares with the CRM call.
+        if reversion.is_active() or getattr(super(), "records_own_revision", False):
             return super().save(*args, **kwargs)
         with reversion.create_revision(using=kwargs.get("using")):
             return super().save(*args, **kwargs)

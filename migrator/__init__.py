@@ -42,6 +42,7 @@ _PUBLIC = {
     "NotSupportedError": "migrator.exceptions",
     "BulkWriteError": "migrator.exceptions",
     "ReadCapError": "migrator.exceptions",
+    "CompensationFailedError": "migrator.exceptions",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -23,7 +23,8 @@ _registry = {}
 SYSTEM_FIELDS = {
     "created": cdms_fields.DateTimeField("CreatedOn"),
     "modified": cdms_fields.DateTimeField("ModifiedOn"),
-    "cdms_version": cdms_fields.IntegerField("VersionNumber"),
+    # Edm.Int64: sent as a string by OData v2, and null (or left out) by some deployments.
+    "cdms_version": cdms_fields.Int64Field("VersionNumber"),
 }
 
 

@@ -135,6 +135,8 @@ DEFAULTS = {
     "CDMS_FOLLOW_INTERVAL": (1.0, _seconds),
     "CDMS_SWEEP_INTERVAL": (300.0, _seconds),
     "CDMS_SWEEP_PARTITIONS": (8, _count),
+    # Sweep parts `cdms_follow` lists at once (threads, each with its own CRM connection).
+    "CDMS_SWEEP_CONCURRENCY": (4, _count),
     "CDMS_LEASE_SECONDS": (30.0, _seconds),
 }
 

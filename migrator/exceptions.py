@@ -84,3 +84,19 @@ class StaleMirrorError(SyncError):
             f"The local mirror is too stale to answer this read: {stale}. Check that the change follower "
             "(manage.py cdms_follow) is running (see /readyz); CDMS_STALE_READS=error refuses such reads."
         )
+
+
+class CompensationFailedError(CDMSError):
+    """A local write failed after the CRM accepted it, and undoing it in the CRM failed too.
+
+    The two sides differ: the CRM holds what it accepted (`undone` says what could not be put
+    back). The local error is the `__cause__`. Calling the same write again takes over what the
+    CRM holds (a create adopts its record under the same key).
+    """
+
+    def __init__(self, undone, cause):
+        self.undone = list(undone)
+        super().__init__(
+            f"The local write failed ({cause!r}) after the CRM accepted it, and undoing it in the CRM failed "
+            f"for: {', '.join(self.undone)}. The CRM keeps that change; retry the write to settle it."
+        )

@@ -47,6 +47,35 @@ def check_constraints_now(using):
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
+def check_deferred(using, model, deleting=False):
+    """Check now the deferred foreign keys a write of `model` may break; IntegrityError naming the row if one is.
+
+    Django declares foreign keys DEFERRABLE INITIALLY DEFERRED on both backends, so a write the
+    database will refuse fails only at the commit, after the CRM was asked. Checked here, after
+    the local statements and before the CRM call, it fails while there is nothing to undo.
+    PostgreSQL checks every pending constraint (`SET CONSTRAINTS ALL IMMEDIATE`, then back to
+    deferred). SQLite checks tables (`PRAGMA foreign_key_check`): the model's own for a save,
+    for a delete every table whose foreign keys refer to it.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        connection.check_constraints()
+        return
+    table = model._meta.db_table
+    connection.check_constraints(table_names=_referring_tables(connection, table) if deleting else [table])
+
+
+def _referring_tables(connection, table):
+    # Every table, Django's or not: a raw table's deferred key would fail the commit just the same.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) p "
+            "WHERE m.type = 'table' AND p.\"table\" = %s",
+            [table],
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
 def retrying_vanished_parents(write, using):
     """Run `write()` in a savepoint, again (up to WRITE_ATTEMPTS) if a parent vanished meanwhile."""
     for attempt in range(1, WRITE_ATTEMPTS + 1):

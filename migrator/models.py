@@ -2,9 +2,13 @@
 
 It holds the CRM's key and timestamps and routes `save()` and `delete()` through the
 CRM (see `write.writer`), unless `skip_cdms=True` or a `skip_cdms()` block says otherwise.
+Its `save()` records a revision of its own when no revision block is open (the writer does,
+inside the transaction it shares with the CRM call, so that a refused version is undone in
+the CRM like any other local failure); `records_own_revision` tells the base classes so.
 """
 
 from django.db import models
+from reversion import revisions as reversion
 
 from .context import is_skipping
 from .field_domains import check_values
@@ -33,6 +37,9 @@ class CDMSModel(models.Model):
 
     objects = CDMSManager()
 
+    # A save opens its own revision when none is open (see the module docstring).
+    records_own_revision = True
+
     class Meta:
         abstract = True
 
@@ -45,10 +52,13 @@ class CDMSModel(models.Model):
 
     def save(self, *args, skip_cdms=False, **kwargs):
         """Save locally and in the CRM, as one unit; `skip_cdms=True` saves locally only."""
-        if skip_cdms or is_skipping():
+        if not (skip_cdms or is_skipping()):
+            check_values(self)
+            return writer.save(self, **_keywords(args, SAVE_ARGUMENTS), **kwargs)
+        if reversion.is_active():
             return super().save(*args, **kwargs)
-        check_values(self)
-        return writer.save(self, **_keywords(args, SAVE_ARGUMENTS), **kwargs)
+        with reversion.create_revision(using=_keywords(args, SAVE_ARGUMENTS).get("using", kwargs.get("using"))):
+            return super().save(*args, **kwargs)
 
     def delete(self, *args, skip_cdms=False, **kwargs):
         """Delete locally and in the CRM, as one unit; `skip_cdms=True` deletes locally only."""

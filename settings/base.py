@@ -133,12 +133,15 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "core.api_filters.BoundedSearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "core.api_filters.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api_schema.AutoSchema",
+    # Bodies are JSON only: form encodings cannot say null, a number or a list.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Data Hub API",
@@ -150,6 +153,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api_schema.postprocess_schema",
+    ],
 }
 
 
@@ -179,10 +186,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": _follow_every,
         "options": {"expires": _follow_every * 2},
     },
+    # Sweeps roll: every half minute the parts due again (listed CDMS_SWEEP_INTERVAL ago) are queued.
     "sweep-cdms-keys": {
         "task": "migrator.tasks.sweep_all",
-        "schedule": _sweep_every,
-        "options": {"expires": _sweep_every},
+        "schedule": min(_sweep_every, 30.0),
+        "options": {"expires": min(_sweep_every, 30.0)},
     },
 }
 # --- end of the CRM block ---

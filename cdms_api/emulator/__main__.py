@@ -4,6 +4,7 @@ import argparse
 import contextlib
 import logging
 
+from .schema import VERSION_NUMBER_MODES
 from .server import Emulator
 
 
@@ -37,6 +38,13 @@ def parse_args(argv=None):
         help="run the CRM's clock this far ahead of this machine's (negative: behind); it stamps "
         "CreatedOn/ModifiedOn and the Date header",
     )
+    parser.add_argument(
+        "--version-number",
+        choices=VERSION_NUMBER_MODES,
+        default="string",
+        help="how VersionNumber (an Edm.Int64) is sent: string (as OData v2 does, the default), "
+        "int (a JSON number) or absent (null, as some real deployments answer)",
+    )
     return parser.parse_args(argv)
 
 
@@ -53,6 +61,7 @@ def main(argv=None):
         max_url_bytes=args.max_url_bytes,
         max_query_bytes=args.max_query_bytes,
         clock_offset=args.clock_offset,
+        version_number=args.version_number,
     )
     if args.seed_demo and emu.store.count("Account") == 0:
         emu.store.seed_demo(args.seed_demo, contacts_per_account=args.seed_contacts)

@@ -18,7 +18,7 @@ from .control import control
 from .errors import CRMError
 from .metadata import metadata_xml
 from .reads import read
-from .routing import SERVICE_PATH, Call, route
+from .routing import SERVICE_PATH, Call, route, service_path
 from .writes import check_size, write
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class App:
         self.emu = emulator
 
     def __call__(self, environ, start_response):
-        path = environ.get("PATH_INFO", "")
+        path = environ["PATH_INFO"] = service_path(environ.get("PATH_INFO", ""))
         too_long = self.too_long(environ)
         if too_long is not None:
             return self.send(start_response, too_long)
@@ -134,7 +134,7 @@ class App:
         if method == "POST" and tunnelled in TUNNELLED:
             method = tunnelled
         host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
-        root = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{SERVICE_PATH}"
+        root = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{self.emu.next_link_path}"
         call = Call(method, environ.get("PATH_INFO", ""), root, environ.get("QUERY_STRING", ""))
         return call
 

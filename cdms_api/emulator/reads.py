@@ -104,7 +104,7 @@ def read_records(store, call, entity, rows, opts=None):
     opts = opts or parse_options(entity, call.query_string)
     with store.lock:
         names = lookup_names(store.db, [entity], rows)
-        records = [render(call.root, entity, row, names, opts.select) for row in rows]
+        records = [render(call.root, entity, row, names, opts.select, store.version_number) for row in rows]
         for nav_name in opts.expand:
             _expand(store, call, entity, rows, records, entity.navigation(nav_name), opts)
     return records
@@ -123,9 +123,10 @@ def _expand(store, call, entity, rows, records, nav, opts):
     for row, record in zip(rows, records, strict=True):
         value = related.get(row[entity.key])
         if nav.many:
-            value = {"results": [render(call.root, target, r, names, select) for r in value or []]}
+            rendered = [render(call.root, target, r, names, select, store.version_number) for r in value or []]
+            value = {"results": rendered}
         elif value is not None:
-            value = render(call.root, target, value, names, select)
+            value = render(call.root, target, value, names, select, store.version_number)
         record[nav.name] = value
 
 

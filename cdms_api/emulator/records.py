@@ -1,24 +1,33 @@
 """Rendering stored rows as CRM 2011 wire records (`__metadata`, complex values, deferred links)."""
 
 from . import schema as s
+from .routing import record_root
 from .values import to_wire
 
 NAME_ATTRIBUTE = {"account": "Name", "contact": "FullName"}
 
 
 def key_uri(service_root, entity, key):
-    """The absolute URI of one record."""
-    return f"{service_root}/{entity.set_name}(guid'{key}')"
+    """The absolute URI of one record (its service root in lower case, as a real CRM writes it)."""
+    return f"{record_root(service_root)}/{entity.set_name}(guid'{key}')"
 
 
-def render(service_root, entity, row, names, select=None):
+def int64_wire(value, mode):
+    """An Edm.Int64 as sent in `mode` (see `schema.VERSION_NUMBER_MODES`)."""
+    if value is None or mode == "absent":
+        return None
+    return str(value) if mode == "string" else value
+
+
+def render(service_root, entity, row, names, select=None, version_number="string"):
     """The wire dict of `row`; `select` (a set of names) limits attributes and navigations."""
     key = row[entity.key]
     uri = key_uri(service_root, entity, key)
     record = {"__metadata": {"uri": uri, "type": s.TYPE_PREFIX + entity.name}}
     for attr in entity.attributes:
         if select is None or attr.name in select:
-            record[attr.name] = to_wire(attr, row, names)
+            value = to_wire(attr, row, names)
+            record[attr.name] = int64_wire(value, version_number) if attr.int64 else value
     for nav in entity.navigations:
         if select is None or nav.name in select:
             record[nav.name] = {"__deferred": {"uri": f"{uri}/{nav.name}"}}

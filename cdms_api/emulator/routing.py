@@ -8,6 +8,9 @@ from .errors import bad_request, not_found
 from .values import parse_guid
 
 SERVICE_PATH = "/XRMServices/2011/OrganizationData.svc"
+# A real CRM 2011 writes records' `__metadata.uri` (and `Location`) with this path, but its
+# `__next` links with SERVICE_PATH; IIS takes either, in any case.
+RECORD_PATH = "/xrmservices/2011/OrganizationData.svc"
 PATH_RE = re.compile(r"^/(?P<set>[^/(]+)(?:\((?P<key>[^)]*)\))?(?:/(?P<prop>[^/]+))?/?$")
 KEY_RE = re.compile(r"^guid'(?P<guid>[^']*)'$")
 
@@ -30,6 +33,19 @@ class Call:
     def entity_set(self):
         """The addressed entity set name, or None."""
         return self.entity.set_name if self.entity else None
+
+
+def service_path(path):
+    """`path` with the service root spelled as SERVICE_PATH, in whatever case it came (IIS ignores case)."""
+    head, rest = path[: len(SERVICE_PATH)], path[len(SERVICE_PATH) :]
+    if head.lower() == SERVICE_PATH.lower() and rest[:1] in ("", "/"):
+        return SERVICE_PATH + rest
+    return path
+
+
+def record_root(service_root):
+    """The root that records' URIs begin with (RECORD_PATH's case)."""
+    return service_root.replace(SERVICE_PATH, RECORD_PATH)
 
 
 def route(call):

@@ -36,6 +36,8 @@ class Attribute:
     # Lookups only: the relationship is Parental (deleting the target deletes this record too,
     # CRM 2011's default for a contact's parent account) rather than Referential.
     parental: tuple = ()
+    # An Edm.Int64 (stored and compared as an integer): OData v2 JSON sends it as a string.
+    int64: bool = False
 
     @property
     def column(self):
@@ -103,7 +105,7 @@ def _system(name, key_index=True):
         Attribute(name + "Id", GUID, system=True),
         Attribute("CreatedOn", DATETIME, system=True, indexed=True),
         Attribute("ModifiedOn", DATETIME, system=True, indexed=True),
-        Attribute("VersionNumber", INT, system=True),
+        Attribute("VersionNumber", INT, system=True, int64=True),
         Attribute("StateCode", OPTIONSET),
         Attribute("StatusCode", OPTIONSET),
         Attribute("OwnerId", LOOKUP, targets=("systemuser",)),
@@ -157,6 +159,10 @@ CONTACT = Entity(
 ENTITIES = {e.name: e for e in (ACCOUNT, CONTACT)}
 BY_SET = {e.set_name: e for e in ENTITIES.values()}
 BY_LOGICAL = {e.logical_name: e for e in ENTITIES.values()}
+
+# How VersionNumber (an Edm.Int64) is sent: "string" as OData v2 writes 64-bit integers
+# ("1047332"), "int" as a JSON number, "absent" as null (as seen on a real CRM 2011).
+VERSION_NUMBER_MODES = ("string", "int", "absent")
 
 # Read-only attributes that a write body may echo back; CRM ignores them.
 READ_ONLY = ("CreatedOn", "ModifiedOn", "VersionNumber", "FullName")

@@ -9,6 +9,7 @@ from .app import App
 from .faults import Faults, Stats
 from .ntlm import NTLMAcceptor
 from .routing import SERVICE_PATH
+from .schema import VERSION_NUMBER_MODES
 from .store import PARENTAL, Store
 
 
@@ -25,8 +26,11 @@ class Emulator:
         max_url_bytes=4096,
         max_query_bytes=2048,
         clock_offset=0.0,
+        version_number="string",
     ):
         self.store = Store(data_path, cascade=cascade, clock_offset=clock_offset)
+        self.default_version_number = version_number
+        self.version_number = version_number
         self.faults = Faults()
         self.stats = Stats()
         self.page_size = page_size
@@ -35,6 +39,8 @@ class Emulator:
         self.max_url_bytes = max_url_bytes
         self.max_query_bytes = max_query_bytes
         self.ntlm = NTLMAcceptor(ntlm_users) if ntlm_users else None
+        # The service root path written into `__next` links (any case reaches the service).
+        self.next_link_path = SERVICE_PATH
         self.base_url = None
         self._server = None
         self._thread = None
@@ -47,6 +53,17 @@ class Emulator:
     @clock_offset.setter
     def clock_offset(self, seconds):
         self.store.clock_offset = seconds
+
+    @property
+    def version_number(self):
+        """How VersionNumber is sent: "string" (as OData v2 sends an Int64), "int" or "absent" (null)."""
+        return self.store.version_number
+
+    @version_number.setter
+    def version_number(self, mode):
+        if mode not in VERSION_NUMBER_MODES:
+            raise ValueError(f"version_number must be one of {', '.join(VERSION_NUMBER_MODES)}, not {mode!r}")
+        self.store.version_number = mode
 
     @property
     def service_root(self):
@@ -85,3 +102,5 @@ class Emulator:
         self.store.reset()
         self.stats.reset()
         self.clock_offset = 0.0
+        self.version_number = self.default_version_number
+        self.next_link_path = SERVICE_PATH

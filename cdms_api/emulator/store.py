@@ -45,10 +45,11 @@ PARENTAL, REFERENTIAL = "parental", "referential"
 class Store:
     """SQLite-backed records of every entity in the schema."""
 
-    def __init__(self, path=None, cascade=PARENTAL, clock_offset=0.0):
+    def __init__(self, path=None, cascade=PARENTAL, clock_offset=0.0, version_number="string"):
         if cascade not in (PARENTAL, REFERENTIAL):
             raise ValueError(f"cascade must be {PARENTAL!r} or {REFERENTIAL!r}, not {cascade!r}")
         self.cascade = cascade
+        self.version_number = version_number
         # The CRM server's clock against this machine's, in seconds: it stamps CreatedOn and
         # ModifiedOn and the answers' Date header (a real CRM's clock is often tens of seconds off).
         self.clock_offset = clock_offset
@@ -176,7 +177,7 @@ class Store:
     def render(self, ent, rows, select=None):
         """Wire records of stored rows, with lookup names resolved in one query per target."""
         names = lookup_names(self.db, [ent], rows)
-        return [render(self.service_root, ent, row, names, select) for row in rows]
+        return [render(self.service_root, ent, row, names, select, self.version_number) for row in rows]
 
     def select(self, sql, params=()):
         """Rows of a read query, under the store lock."""

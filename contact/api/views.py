@@ -15,6 +15,7 @@ class ContactViewSet(viewsets.ModelViewSet):
     """Contacts (the CRM's contacts); every call reads or writes through the CRM."""
 
     queryset = Contact.objects.all()
+    lookup_value_regex = "[^/]+"  # any id reaches the view, so a bad one is a JSON 404
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     search_fields = ["first_name", "last_name", "email_address"]

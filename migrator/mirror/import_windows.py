@@ -30,6 +30,7 @@ def import_one_window(model, index):
     if cursor is None or not cursor.run_in_progress or index in cursor.windows_done:
         return "nothing"
     window = windows.split(cursor.run_start, cursor.run_end, cursor.run_windows)[index]
+    _mark(migrator.service, index, cursor.run_start, "windows_taken")
     orderby = ["ModifiedOn", migrator.key_attribute]
     # The next page is on its way while this one is written.
     pages = fetch.prefetched(lambda: get_client().list(migrator.service, filter=window.filter(), orderby=orderby))
@@ -38,16 +39,18 @@ def import_one_window(model, index):
             reconcile_page(model, page, comment=IMPORT_COMMENT)
         except ObjectsNotInSyncError as exc:  # the rest of the page was written
             log.warning("%s", exc)
-    _mark_done(migrator.service, index, cursor.run_start)
+    _mark(migrator.service, index, cursor.run_start, "windows_done")
     return "done"
 
 
-def _mark_done(entity, index, run_start):
+def _mark(entity, index, run_start, field):
+    """Add window `index` to the run's `windows_taken` or `windows_done` (if it is still that run)."""
     with transaction.atomic():
         cursor = ImportCursor.objects.select_for_update().get(entity=entity)
-        if cursor.run_start == run_start and index not in cursor.windows_done:
-            cursor.windows_done = sorted([*cursor.windows_done, index])
-            cursor.save(update_fields=["windows_done", "updated"])
+        marked = getattr(cursor, field)
+        if cursor.run_start == run_start and index not in marked:
+            setattr(cursor, field, sorted([*marked, index]))
+            cursor.save(update_fields=[field, "updated"])
 
 
 def windows_left(entity):

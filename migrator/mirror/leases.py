@@ -12,7 +12,7 @@ import socket
 import threading
 import uuid
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ..conf import cdms_settings
@@ -50,16 +50,24 @@ def release_follow_lease(entity, holder, using="default"):
     )
 
 
-def claim_partition(entity, holder, index=None, using="default"):
-    """Claim an open part of the entity's current sweep (a given one, or any); returns it or None."""
+def claim_partition(entities, holder, index=None, due_before=None, using="default"):
+    """Claim the part of `entities`' sweeps listed longest ago (a given one, or any); returns it or None.
+
+    Only a part not listed since `due_before` (None: any) and not claimed by another holder is
+    taken; parts never listed come first, then the oldest listing.
+    """
     now = timezone.now()
-    open_parts = SweepPartition.objects.using(using).filter(entity=entity, done_at=None)
+    open_parts = SweepPartition.objects.using(using).filter(entity__in=entities)
     open_parts = open_parts.filter(Q(claim_expires=None) | Q(claim_expires__lt=now) | Q(claimed_by=holder))
+    if due_before is not None:
+        open_parts = open_parts.filter(Q(listed_from=None) | Q(listed_from__lt=due_before))
     if index is not None:
         open_parts = open_parts.filter(index=index)
-    for part in open_parts.order_by("index"):
+    for part in open_parts.order_by(F("listed_from").asc(nulls_first=True), "index")[:20]:
+        # The claim and the listing it was taken on must both be unchanged: two racing workers
+        # cannot both win, and a part another worker has just finished is not taken again.
         claimed = SweepPartition.objects.using(using).filter(
-            pk=part.pk, done_at=None, claim_expires=part.claim_expires
+            pk=part.pk, claim_expires=part.claim_expires, listed_from=part.listed_from
         )
         if claimed.update(claimed_by=holder, claim_expires=lease_expiry()) == 1:
             part.refresh_from_db(using=using)
@@ -69,5 +77,11 @@ def claim_partition(entity, holder, index=None, using="default"):
 
 def renew_claim(part, holder, using="default"):
     """Extend `holder`'s claim on a sweep part; False if the claim was lost (expired and taken)."""
-    claimed = SweepPartition.objects.using(using).filter(pk=part.pk, claimed_by=holder, done_at=None)
+    claimed = SweepPartition.objects.using(using).filter(pk=part.pk, claimed_by=holder)
     return claimed.update(claim_expires=lease_expiry()) == 1
+
+
+def release_claim(part, holder, using="default"):
+    """Give back `holder`'s claim on a sweep part (its listing failed), so another may take it."""
+    claimed = SweepPartition.objects.using(using).filter(pk=part.pk, claimed_by=holder)
+    claimed.update(claimed_by="", claim_expires=None)

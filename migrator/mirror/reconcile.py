@@ -1,6 +1,7 @@
 """Reconciling CRM records with local rows, a page at a time, in a constant number of statements.
 
-For each record: equal `modified` (and version) is in sync and costs nothing; a newer CRM
+For each record: equal `modified` (and version) is in sync and costs nothing; with no version
+(a CRM may send it null) equal `modified` is in sync only if the mapped values are equal; a newer CRM
 record is written (one bulk upsert per page) with a `CDMS refresh` revision per row; a local
 row newer than the CRM raises ObjectsNotInSyncError. Foreign keys arrive as CRM keys and are
 mapped to local rows by `cdms_pk`; parents missing locally are fetched in one batched request.
@@ -37,8 +38,8 @@ def reconcile_page(model, records, comment=REFRESH_COMMENT, using=None, asked_at
     using = alias_for_write(model, using=using)
     _reconcile_expanded(model, migrator, records, comment, using, asked_at)
     incoming = [migrator.from_cdms(record) for record in records]
-    existing = _existing(model, [row["cdms_pk"] for row in incoming], using)
-    states = {row["cdms_pk"]: sync_state(existing.get(row["cdms_pk"]), version_of(row)) for row in incoming}
+    existing = local_state(model, migrator, [row["cdms_pk"] for row in incoming], using)
+    states = {row["cdms_pk"]: _state_of(existing.get(row["cdms_pk"]), row, migrator) for row in incoming}
     stale = [row for row in incoming if states[row["cdms_pk"]] == STALE]
     if stale:
         _write(model, migrator, stale, comment, using)
@@ -58,20 +59,63 @@ def version_of(row):
     return row["modified"], row["cdms_version"]
 
 
-def sync_state(local, crm):
-    """IN_SYNC, STALE or LOCAL_NEWER for a local (modified, version) against the CRM's (None: no row)."""
+def sync_state(local, crm, values_differ=False):
+    """IN_SYNC, STALE or LOCAL_NEWER for a local (modified, version) against the CRM's (None: no row).
+
+    `ModifiedOn` has whole seconds, so within one second only a version can tell two states
+    apart; a CRM that sends none (null, or left out) is judged by `values_differ` instead: the
+    mapped values differ, so the CRM's record is newer (every local write went through it first).
+    """
     if local is None:
         return STALE
     (local_modified, local_version), (crm_modified, crm_version) = local, crm
-    local_version, crm_version = local_version or 0, crm_version or 0
     if local_modified is None or crm_modified is None:
         return STALE if local_modified != crm_modified else IN_SYNC
+    versioned = local_version is not None and crm_version is not None
     if local_modified > crm_modified:
         # A higher local version means a concurrent refresh already stored a newer CRM version.
-        return IN_SYNC if local_version > crm_version else LOCAL_NEWER
-    if local_modified < crm_modified or crm_version > local_version:
+        return IN_SYNC if versioned and local_version > crm_version else LOCAL_NEWER
+    if local_modified < crm_modified:
         return STALE
-    return IN_SYNC
+    if versioned:
+        return STALE if crm_version > local_version else IN_SYNC
+    return STALE if values_differ else IN_SYNC
+
+
+def _state_of(local, row, migrator):
+    if local is None:
+        return STALE
+    (modified, version, values) = local
+    return sync_state((modified, version), version_of(row), values != compared_values(migrator, row))
+
+
+def compared_fields(migrator, model):
+    """{mapped field name: the values_list path of its local value} (foreign keys by the parent's CRM key)."""
+    paths = {}
+    for name in migrator.fields:
+        field = model._meta.get_field(name)
+        paths[name] = f"{name}__cdms_pk" if field.is_relation else name
+    return paths
+
+
+def compared_values(migrator, row):
+    """The mapped values of a `from_cdms` row, in `compared_fields` order."""
+    return tuple(row[name] for name in migrator.fields)
+
+
+def local_state(model, migrator, keys, using=None, rows=None):
+    """{cdms_pk: (modified, version, mapped values)} of the local rows with these keys (one query).
+
+    `rows` (a queryset of the model) replaces the key filter. Mapped values come as
+    `compared_values` gives them for a CRM record, so the two compare equal when in sync.
+    """
+    if rows is None:
+        rows = local_rows(model, using).filter(cdms_pk__in=keys)
+    paths = list(compared_fields(migrator, model).values())
+    found = {}
+    for key, modified, version, *values in rows.values_list("cdms_pk", "modified", "cdms_version", *paths):
+        found[key] = (modified, version, tuple(values))
+    return found
 
 
 def _reconcile_expanded(model, migrator, records, comment, using, asked_at):
@@ -88,11 +132,6 @@ def _reconcile_expanded(model, migrator, records, comment, using, asked_at):
 
 def _related(model, name):
     return model._meta.get_field(name).related_model
-
-
-def _existing(model, keys, using):
-    rows = local_rows(model, using).filter(cdms_pk__in=keys).values_list("cdms_pk", "modified", "cdms_version")
-    return {key: (modified, version) for key, modified, version in rows}
 
 
 def resolve_foreign_keys(model, rows, using=None):

@@ -24,6 +24,13 @@ class ImportCursor(models.Model):
     run_end = models.DateTimeField(null=True, blank=True)
     run_windows = models.PositiveIntegerField(default=0)
     windows_done = models.JSONField(default=list, blank=True)
+    # Windows a Celery worker has started on: a run whose windows no worker takes is said so.
+    windows_taken = models.JSONField(default=list, blank=True)
+    # This machine's clock just before the run's first request: what a completed run publishes.
+    run_planned_at = models.DateTimeField(null=True, blank=True)
+    # The run lists every CRM key and the mirror held none of them when it was planned, so a
+    # completed run leaves no deleted record behind: it publishes the delete watermark too.
+    run_lists_every_key = models.BooleanField(default=False)
     updated = models.DateTimeField(auto_now=True)
 
     def __str__(self):
@@ -75,11 +82,13 @@ class SyncStatus(Watermark):
 
 
 class SweepPartition(models.Model):
-    """One part of a key sweep of one CRM entity: the local rows created in [low, high).
+    """One part of the rolling key sweep of one CRM entity: the local rows created in [low, high).
 
-    A sweep is planned as a set of partitions that any worker (a thread, a `cdms_follow`
-    process, a Celery task) claims for a time-to-live and completes; when the last one of a
-    sweep is done, the entity's delete watermark moves to the sweep's start.
+    The parts of an entity are planned once (`sweep_started`) and swept again and again by any
+    worker (a thread, a `cdms_follow` process, a Celery task) that claims one for a
+    time-to-live. `listed_from` (this machine's clock) is when the part's last complete listing
+    began: every deletion before it of a record in its range has been applied. The entity's
+    delete watermark is the oldest `listed_from` of its parts, less the overlap.
     """
 
     entity = models.CharField(max_length=100)
@@ -89,8 +98,10 @@ class SweepPartition(models.Model):
     high = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=200, blank=True)
     claim_expires = models.DateTimeField(null=True, blank=True)
+    listed_from = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     removed = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)  # local rows in range at the last listing
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["entity", "index"], name="one_partition_per_index")]

@@ -5,9 +5,12 @@ and does the same thing). Exclusive work is guarded by leases in the database, n
 broker: one follower per entity at a time, one worker per sweep part or import window.
 """
 
+import datetime as dt
 import logging
 
 from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
 
 from ..cdms_migrator import registered_migrators
 from ..conf import cdms_settings
@@ -47,31 +50,41 @@ def follow_entity(entity):
 
 @shared_task(name=f"{NAME_PREFIX}.sweep_all", acks_late=True, reject_on_worker_lost=True)
 def sweep_all():
-    """Start a key sweep of every entity."""
+    """Queue a task for every part of every entity's rolling sweep that is due (beat runs this often)."""
     for migrator in entities.ordered():
         start_sweep.delay(migrator.service)
 
 
 @shared_task(name=f"{NAME_PREFIX}.start_sweep", acks_late=True, reject_on_worker_lost=True)
 def start_sweep(entity, partitions=None):
-    """Plan a key sweep (or join the one under way) and queue a task per open part."""
+    """Plan the entity's sweep if needed and queue a task per part due and not being swept.
+
+    A part is due when it was never listed, or listed `CDMS_SWEEP_INTERVAL` ago or more.
+    """
     parts = plan(_model(entity), partitions)
+    due_before = timezone.now() - dt.timedelta(seconds=cdms_settings.CDMS_SWEEP_INTERVAL)
+    now = timezone.now()
+    queued = 0
     for part in parts:
-        if part.done_at is None:
-            sweep_partition.delay(entity, part.index)
-    return len(parts)
+        due = part.listed_from is None or part.listed_from < due_before
+        if due and (part.claim_expires is None or part.claim_expires < now):
+            sweep_partition.delay(entity, part.index, now.isoformat())
+            queued += 1
+    return queued
 
 
 @shared_task(
     name=f"{NAME_PREFIX}.sweep_partition", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None
 )
-def sweep_partition(self, entity, index):
-    """Sweep one part; retried later while another worker's claim on it is still alive."""
-    part = sweep_part(_model(entity), holder_name(), index=index)
+def sweep_partition(self, entity, index, due_before=None):
+    """Sweep one part unless it was listed since `due_before` (ISO time it was queued)."""
+    moment = dt.datetime.fromisoformat(due_before) if due_before else timezone.now()
+    part = sweep_part(_model(entity), holder_name(), index=index, due_before=moment)
     if part is not None:
         return part.removed
-    if SweepPartition.objects.filter(entity=entity, index=index, done_at=None).exists():
-        raise self.retry(countdown=cdms_settings.CDMS_LEASE_SECONDS)
+    waiting = SweepPartition.objects.filter(entity=entity, index=index, claim_expires__gt=timezone.now())
+    if waiting.filter(Q(listed_from=None) | Q(listed_from__lt=moment)).exists():
+        raise self.retry(countdown=cdms_settings.CDMS_LEASE_SECONDS)  # another worker's claim is alive
     return 0
 
 

@@ -2,7 +2,10 @@
 
 The WHERE clause lets a row be replaced only by a newer CRM version (a later `modified`,
 or the same second with a higher `cdms_version`), so processes refreshing the same rows
-in any order converge, and the unique `cdms_pk` keeps one row per CRM record.
+in any order converge, and the unique `cdms_pk` keeps one row per CRM record. Where the CRM
+sends no version, a row of the same second is replaced (reconcile sends it only when its values
+changed): two processes holding different answers of one second may then leave the older one,
+which the next read of the row finds different and refreshes.
 Works on SQLite (3.35+) and PostgreSQL, both of which support ON CONFLICT and RETURNING.
 
 Rows are written in `cdms_pk` order: PostgreSQL locks the conflicting rows of a multi-row
@@ -63,10 +66,12 @@ def _upsert_batch(model, rows, update_fields, using):
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     updates = ", ".join(f"{qn(f.column)} = excluded.{qn(f.column)}" for f in fields if f.name in update_fields)
     modified, version = qn("modified"), qn("cdms_version")
+    # Within one second only a version orders two states; without one (a CRM that sends it
+    # null) the caller has already compared the values and sends only rows that changed.
     newer = (
         f"{table}.{modified} IS NULL OR excluded.{modified} > {table}.{modified} OR "
         f"(excluded.{modified} = {table}.{modified} AND "
-        f"COALESCE(excluded.{version}, 0) > COALESCE({table}.{version}, 0))"
+        f"(excluded.{version} IS NULL OR {table}.{version} IS NULL OR excluded.{version} > {table}.{version}))"
     )
     sql = (
         f"INSERT INTO {table} ({', '.join(qn(f.column) for f in fields)}) "

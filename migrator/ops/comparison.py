@@ -5,7 +5,9 @@ comparison costs one small page per 50 records. Each key falls in one bucket:
 
 - missing locally: in the CRM, not in the local table;
 - missing in the CRM: a local row whose CRM record is gone (deleted by another CRM user);
-- stale: the CRM's ModifiedOn (or VersionNumber, within one second) is newer;
+- stale: the CRM's ModifiedOn (or VersionNumber, within one second) is newer; a CRM that sends
+  no VersionNumber (it may send null) hides a change within the same second from this cheap
+  comparison (a read of the record finds it, comparing values);
 - local newer: the local row is newer than the CRM's (a write bypassed the CRM);
 - local only: rows with no CRM key (saved with skip_cdms), counted only.
 
@@ -59,7 +61,7 @@ def compare(migrator):
         if key is None:
             local_only += 1
         else:
-            local[key.lower()] = (modified, version or 0)
+            local[key.lower()] = (modified, version)
     drift = Drift(migrator.service, crm_rows=len(crm), local_rows=len(local) + local_only, local_only=local_only)
     drift.missing_locally = sorted(crm.keys() - local.keys())
     drift.missing_in_crm = sorted(local.keys() - crm.keys())
@@ -76,7 +78,8 @@ def _crm_versions(migrator):
     for page in get_client().list(migrator.service, select=select):
         for record in page:
             modified = parse_date(record["ModifiedOn"]) if record.get("ModifiedOn") else None
-            versions[record[migrator.key_attribute].lower()] = (modified, int(record.get("VersionNumber") or 0))
+            version = migrator.field("cdms_version").from_cdms(record.get("VersionNumber"))
+            versions[record[migrator.key_attribute].lower()] = (modified, version)
     return versions
 
 

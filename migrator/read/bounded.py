@@ -34,7 +34,7 @@ from ..cdms_migrator import get_migrator
 from ..conf import cdms_settings
 from ..exceptions import ReadCapError, StaleMirrorError
 from ..mirror import vouching
-from ..mirror.reconcile import reconcile_page
+from ..mirror.reconcile import compared_values, local_state, reconcile_page
 from ..mirror.removal import remove_gone
 from . import gate
 from .strict import sync_queryset
@@ -240,7 +240,8 @@ def verify_rows(queryset, verified):
     for page in fetch.by_keys(migrator, keys):
         for record in page:
             values = migrator.from_cdms(record)
-            found[values["cdms_pk"]] = (values["modified"], values["cdms_version"])
+            state = (values["modified"], values["cdms_version"], compared_values(migrator, values))
+            found[values["cdms_pk"]] = state
         reconcile_page(queryset.model, page, asked_at=asked)
     gone = keys - set(found)
     if gone:
@@ -249,17 +250,16 @@ def verify_rows(queryset, verified):
 
 
 def _local_versions(queryset, bound):
-    """{cdms_pk: (modified, version)} of the rows in the queryset's result cache not vouched for within `bound`."""
+    """{cdms_pk: (modified, version, mapped values)} of the result cache's rows not vouched for within `bound`."""
     if issubclass(queryset._iterable_class, models.query.ModelIterable):
         pks = [row.pk for row in queryset._result_cache or [] if row is not None]
     else:
         pks = _pks_of_plain_rows(queryset)
-    versions = queryset.model._base_manager.db_manager(queryset.db).filter(pk__in=pks).exclude(cdms_pk=None)
-    versions = vouching.unvouched(versions, bound)
-    return {
-        key: (modified, version)
-        for key, modified, version in versions.values_list("cdms_pk", "modified", "cdms_version")
-    }
+    rows = queryset.model._base_manager.db_manager(queryset.db).filter(pk__in=pks).exclude(cdms_pk=None)
+    rows = vouching.unvouched(rows, bound)
+    # With the mapped values: a CRM that sends no VersionNumber shows a change within one
+    # second only in them.
+    return local_state(queryset.model, get_migrator(queryset.model), None, rows=rows)
 
 
 def _pks_of_plain_rows(queryset):

@@ -123,10 +123,12 @@ class CDMSQuerySet(models.QuerySet):
         return super().aggregate(*args, **kwargs)
 
     def contains(self, obj):
-        """Whether the queryset holds `obj`, after a sync."""
-        if self._result_cache is None:
-            self._sync(judge_deletions=True)
-        return super().contains(obj)
+        """Whether the queryset holds `obj`, after one sync (the unsliced read's)."""
+        if self._result_cache is not None:
+            return super().contains(obj)
+        self._sync(judge_deletions=True)
+        # Django asks `filter(pk=obj.pk).exists()`, a second read: the synced rows answer it.
+        return super(CDMSQuerySet, self.skip_cdms()).contains(obj)
 
     def update(self, **kwargs):
         """Updates every matching row in the CRM, then locally."""

@@ -26,18 +26,19 @@ from ..cdms_migrator import SYSTEM_FIELDS, get_migrator
 from ..conf import cdms_settings
 from ..connection import get_client
 from ..exceptions import BulkWriteError, NotSupportedError
-from ..local import local_rows, retrying_vanished_parents
+from ..local import check_deferred, local_rows, retrying_vanished_parents
 from ..mirror.reconcile import reconcile_page
 from ..mirror.revisions import record_versions
+from . import settle
+from .cascade import describe, only_under, read_cascade, record_key, recreate_body, remove_cascade, with_removed
 from .snapshot import capture_state, restore_state
 from .writer import (
     PENDING_KEY,
     adopt_local_row,
     apply_records,
-    compensate,
     crm_values,
-    delete_remote,
     post_create,
+    report,
     restore_body,
 )
 
@@ -110,13 +111,16 @@ def bulk_create(queryset, objs, batch_size=None, ignore_conflicts=False, update_
                 adopted = {id(obj) for obj in objs if _pending(obj) and adopt_local_row(obj, using)}
                 new = [obj for obj in objs if id(obj) not in adopted]
                 local_rows(model, using).bulk_create(new, batch_size=batch_size)
+                check_deferred(using, model)
                 succeeded, failures = run_concurrently(create, objs)
                 created = _items(succeeded)
                 local_rows(model, using).filter(pk__in=[obj.pk for obj in _items(failures)]).delete()
                 _store_created(model, using, migrator, succeeded)
-        except BaseException:
-            undo = lambda obj: compensate(f"delete {obj.cdms_pk}", delete_remote, migrator, obj.cdms_pk)  # noqa: E731
-            run_concurrently(undo, created)
+        except BaseException as exc:
+            _, failed = run_concurrently(lambda obj: settle.delete(migrator, obj.cdms_pk), created)
+            for obj, _ in failed:
+                obj.__dict__[PENDING_KEY] = obj.cdms_pk  # the record stays: a retry takes it over
+            report(f"delete {len(created)} {migrator.service}", _keys(failed, migrator), exc)
             raise
         restored.restore(_items(failures))
     for obj in created:
@@ -162,31 +166,47 @@ def bulk_update(queryset, objs, fields):
 
 
 def _write_rows(model, using, operation, rows, names):
-    """MERGE the named mapped fields of each row, then write locally the rows the CRM accepted."""
+    """Write the named fields of each row locally, MERGE the mapped ones, put back the rows the CRM refused.
+
+    The local statement and its foreign keys are checked before any MERGE is sent, so a write
+    the local database refuses never reaches the CRM.
+    """
     migrator = get_migrator(model)
     names = [model._meta.get_field(name).name for name in names]
     mapped = [name for name in names if name in migrator.fields]
-    with _Restored(rows), transaction.atomic(using=using):
-        before = _lock(model, [row.pk for row in rows], using)
-        remote = [row for row in rows if row.cdms_pk] if mapped else []
-        # Bodies are made here: the pool's threads have their own database connections.
-        bodies = {id(row): crm_values(row, mapped) for row in remote}
-        merge = lambda row: get_client().update(migrator.service, row.cdms_pk, bodies[id(row)])  # noqa: E731
-        accepted, failures = run_concurrently(merge, remote)
-        refused = {id(row) for row, _ in failures}
-        written = [row for row in rows if id(row) not in refused]
+    accepted = []
+    with _Restored(rows):
         try:
-            local_rows(model, using).bulk_update(written, names)
-            _reread(model, using, migrator, _items(accepted), f"Changed in bulk ({operation})")
-        except BaseException:
+            with transaction.atomic(using=using):
+                before = _lock(model, [row.pk for row in rows], using, names)
+                remote = [row for row in rows if row.cdms_pk] if mapped else []
+                # Bodies are made here: the pool's threads have their own database connections.
+                bodies = {id(row): crm_values(row, mapped) for row in remote}
+                local_rows(model, using).bulk_update(rows, names)
+                check_deferred(using, model)
+                merge = lambda row: settle.merge(migrator, row.cdms_pk, bodies[id(row)])  # noqa: E731
+                accepted, failures = run_concurrently(merge, remote)
+                _put_back(model, [row for row, _ in failures], before, names, using)
+                _reread(model, using, migrator, _items(accepted), f"Changed in bulk ({operation})")
+        except BaseException as exc:
             undone = [row for row in _items(accepted) if row.pk in before]
             bodies = {id(row): restore_body(row, _only(before[row.pk], mapped), using) for row in undone}
             update = lambda row: get_client().update(migrator.service, row.cdms_pk, bodies[id(row)])  # noqa: E731
-            run_concurrently(lambda row: compensate(f"restore {row.cdms_pk}", update, row), undone)
+            _, failed = run_concurrently(update, undone)
+            report(f"restore {len(undone)} {migrator.service}", _keys(failed, migrator), exc)
             raise
+    refused = {id(row) for row, _ in failures}
+    written = [row for row in rows if id(row) not in refused]
     if failures:
         raise BulkWriteError(operation, failures, written)
     return len(written)
+
+
+def _put_back(model, rows, before, names, using):
+    """Write back, row by row, what the rows the CRM refused held before (they stay as the CRM has them)."""
+    for row in rows:
+        values = {model._meta.get_field(name).attname: before[row.pk][name] for name in names}
+        local_rows(model, using).filter(pk=row.pk).update(**values)
 
 
 def _reread(model, using, migrator, rows, comment):
@@ -202,32 +222,86 @@ def _reread(model, using, migrator, rows, comment):
 
 
 def delete_queryset(queryset):
-    """`queryset.delete()` in the CRM, then locally; returns Django's (count, per-model counts)."""
+    """`queryset.delete()` in the CRM, then locally; returns Django's (count, per-model counts).
+
+    As a single delete: what the CRM's deletes cascade to is read first, and its local rows
+    are removed with the rows deleted; the rows the CRM refused keep theirs, and their children.
+    Which rows the CRM refuses is known only after the DELETEs, so the local delete of them all
+    is rehearsed first, in a savepoint rolled back: a delete the local database refuses never
+    reaches the CRM.
+    """
     model, using = queryset.model, queryset.db
     migrator = get_migrator(model)
     pks = list(queryset.order_by().values_list("pk", flat=True))
-    with transaction.atomic(using=using):
-        rows = list(local_rows(model, using).select_for_update().filter(pk__in=pks).order_by("cdms_pk"))
-        remote = [row for row in rows if row.cdms_pk]
-        done, failures = run_concurrently(lambda row: delete_remote(migrator, row.cdms_pk), remote)
-        deleted = [row for row in rows if not row.cdms_pk] + _items(done)
-        try:
-            result = local_rows(model, using).filter(pk__in=[row.pk for row in deleted]).delete()
-        except BaseException:
-            bodies = {id(row): restore_body(row, _mapped(row, migrator), using) for row in _items(done)}
-            create = lambda row: get_client().create(migrator.service, bodies[id(row)], key=row.cdms_pk)  # noqa: E731
-            undo = lambda row: compensate(f"re-create {row.cdms_pk}", create, row)  # noqa: E731
-            run_concurrently(undo, _items(done))
-            raise
+    done, taken = [], []
+    try:
+        with transaction.atomic(using=using):
+            rows = list(local_rows(model, using).select_for_update().filter(pk__in=pks).order_by("cdms_pk"))
+            remote = [row for row in rows if row.cdms_pk]
+            taken = read_cascade(model, {row.cdms_pk for row in remote})
+            _rehearse(lambda: _delete_locally(model, rows, taken, using), using)
+            done, failures = run_concurrently(lambda row: settle.delete(migrator, row.cdms_pk), remote)
+            deleted = [row for row in rows if not row.cdms_pk] + _items(done)
+            taken = only_under(taken, {row.cdms_pk for row in _items(done)})
+            result = _delete_locally(model, deleted, taken, using)
+    except BaseException as exc:
+        if done:
+            _undo_deletes(migrator, _items(done), taken, using, exc)
+        raise
     if failures:
         raise BulkWriteError("delete", failures, deleted)
     return result
 
 
-def _lock(model, pks, using):
-    """Lock the local rows in `cdms_pk` order; returns {pk: {field name: value}} of their synced fields."""
+def _delete_locally(model, rows, taken, using):
+    """Delete the rows and what the CRM's deletes took, check the deferred keys; Django's (count, per model)."""
+    removed = remove_cascade(model, [row.pk for row in rows], taken, using)
+    result = local_rows(model, using).filter(pk__in=[row.pk for row in rows]).delete()
+    check_deferred(using, model, deleting=True)
+    return with_removed(result, removed)
+
+
+class _Rehearsed(Exception):
+    """Rolls a rehearsal's savepoint back."""
+
+
+def _rehearse(call, using):
+    """Run `call()` in a savepoint that is then rolled back: its errors surface, its writes do not stay."""
+    try:
+        with transaction.atomic(using=using):
+            call()
+            raise _Rehearsed
+    except _Rehearsed:
+        pass
+
+
+def _undo_deletes(migrator, rows, taken, using, exc):
+    """Re-create the deleted records under their keys, then their children; log what was restored."""
+    bodies = {id(row): restore_body(row, _mapped(row, migrator), using) for row in rows}
+    create = lambda row: get_client().create(migrator.service, bodies[id(row)], key=row.cdms_pk)  # noqa: E731
+    _, failed = run_concurrently(create, rows)
+    missing = _keys(failed, migrator)
+    for child, records in taken:
+        service = get_migrator(child).service
+        again = lambda r, child=child, service=service: get_client().create(  # noqa: E731
+            service, recreate_body(child, r), key=record_key(child, r)
+        )
+        _, failed = run_concurrently(again, records)
+        missing += [f"{service} {record_key(child, r)}" for r, _ in failed]
+    what = f"re-create {len(rows)} {migrator.service}"
+    if taken:
+        what += f" and what their deletes took: {describe(taken)}"
+    report(what, missing, exc)
+
+
+def _keys(failed, migrator):
+    return [f"{migrator.service} {item.cdms_pk}" for item, _ in failed]
+
+
+def _lock(model, pks, using, names=()):
+    """Lock the rows in `cdms_pk` order; returns {pk: {field name: value}} of their synced (and named) fields."""
     migrator = get_migrator(model)
-    attnames = {name: model._meta.get_field(name).attname for name in [*migrator.fields, *SYSTEM_FIELDS]}
+    attnames = {name: model._meta.get_field(name).attname for name in [*migrator.fields, *SYSTEM_FIELDS, *names]}
     rows = local_rows(model, using).select_for_update().filter(pk__in=pks).order_by("cdms_pk")
     return {row["pk"]: {n: row[a] for n, a in attnames.items()} for row in rows.values("pk", *attnames.values())}
 

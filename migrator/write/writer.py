@@ -7,12 +7,21 @@ version, a fixture) all write here, on the database alias they were given.
   client-generated key (a retried POST cannot create twice), store the CRM's answer.
 - update: lock the local row, write the changed fields, MERGE only those, GET the record
   and store it (which also brings in what others changed in the CRM meanwhile).
-- delete: lock and delete locally, DELETE in the CRM (a 404 counts as done).
+- delete: lock the row, read what the CRM's delete will cascade to (`cascade`), delete the
+  row and those children locally (`mirror.removal`), DELETE in the CRM (a 404 counts as done).
 
-A failed CRM call rolls the local write back. A local failure after the CRM call succeeded
-is compensated in the CRM (the record deleted, the old values merged back, or the deleted
-record re-created under its key), and logged. Either way the instance is put back as it
-was (pk, `_state`, `cdms_pk`, values, change tracking), so the same call can be retried.
+Every local statement comes first and the deferred foreign keys are checked right after it
+(`local.check_deferred`), so a write the local database refuses never reaches the CRM. A
+failed CRM call rolls the local write back; a MERGE or DELETE whose answer was lost is settled
+first by reading the record back (`settle`). A local failure after the CRM call succeeded
+(the answer stored, the revision, the commit) is compensated in the CRM (the record deleted,
+the old values merged back, or the deleted record re-created under its key with the children
+its delete took), and logged; if the compensation fails too, `CompensationFailedError` says
+what the CRM kept. Either way the instance is put back as it was (pk, `_state`, `cdms_pk`,
+values, change tracking), so the same call can be retried.
+
+The revision of a save that no outer block records is recorded inside the writer's own
+transaction (`local_revision`), so a refused version is a local failure like any other.
 
 A create whose answer was lost (a timeout, a cut connection, an error page) may have landed:
 its record is looked up by its key and removed, and the key stays with the instance, so a
@@ -30,9 +39,19 @@ from cdms_api.exceptions import CDMSDuplicateKeyError, CDMSError, CDMSNotFoundEr
 
 from ..cdms_migrator import SYSTEM_FIELDS, get_migrator
 from ..connection import get_client
-from ..local import alias_for_write, delete_locally, local_rows, retrying_vanished_parents, save_locally
+from ..exceptions import CompensationFailedError
+from ..local import (
+    alias_for_write,
+    check_deferred,
+    delete_locally,
+    local_rows,
+    retrying_vanished_parents,
+    save_locally,
+)
 from ..mirror.reconcile import resolve_foreign_keys
 from ..mirror.vouching import vouch
+from . import settle
+from .cascade import describe, read_cascade, recreate_body, remove_cascade, with_removed
 from .snapshot import capture_state, changed_fields, mapped_values, restore_state, take_snapshot
 
 log = logging.getLogger("migrator.write.writer")
@@ -57,27 +76,70 @@ def save(instance, using=None, **kwargs):
 
 
 def delete(instance, using=None, **kwargs):
-    """Delete an instance locally and in the CRM as one unit; on failure leave it as it was."""
+    """Delete an instance locally and in the CRM as one unit; on failure leave it as it was.
+
+    What the CRM's delete cascades to (an organisation's contacts) is deleted locally too, in
+    the same transaction; returns Django's (count, per-model counts), the cascade included.
+    """
     using = alias_for_write(type(instance), instance, using)
     migrator = get_migrator(instance)
     key = instance.cdms_pk
     if key is None:
         return delete_locally(instance, using, **kwargs)
     state = capture_state(instance)
-    deleted = False
+    deleted = None
     try:
         with transaction.atomic(using=using):
             values = _lock_row(instance, using) or mapped_values(instance)
-            result = delete_locally(instance, using, **kwargs)
-            delete_remote(migrator, key)
-            deleted = True
-        return result
-    except BaseException:
+            taken = read_cascade(type(instance), {key})
+            removed = remove_cascade(type(instance), [instance.pk], taken, using)
+            count, per_model = delete_locally(instance, using, **kwargs)
+            check_deferred(using, type(instance), deleting=True)
+            settle.delete(migrator, key)
+            deleted = (values, taken)
+        return with_removed((count, per_model), removed)
+    except BaseException as exc:
         restore_state(instance, state)
         if deleted:
-            body = restore_body(instance, values, using)
-            compensate(f"re-create {migrator.service} {key}", get_client().create, migrator.service, body, key=key)
+            _undo_delete(instance, migrator, key, *deleted, using, exc)
         raise
+
+
+def _undo_delete(instance, migrator, key, values, taken, using, exc):
+    """Re-create a deleted record under its key, then the children its delete took; log what was restored."""
+    client = get_client()
+    what = f"re-create {migrator.service} {key}"
+    if taken:
+        what += f" and what its delete took: {describe(taken)}"
+    failed = []
+    if not _quietly(client.create, migrator.service, restore_body(instance, values, using), key=key):
+        failed.append(f"{migrator.service} {key}")
+    for child, records in taken:
+        service = get_migrator(child).service
+        for record in records:
+            child_key = record[get_migrator(child).key_attribute].lower()
+            if not _quietly(client.create, service, recreate_body(child, record), key=child_key):
+                failed.append(f"{service} {child_key}")
+    report(what, failed, exc)
+
+
+def _quietly(call, *args, **kwargs):
+    """Run a compensating call; True if it succeeded (a failure is reported by `report`)."""
+    try:
+        call(*args, **kwargs)
+    except CDMSError as exc:
+        log.warning("A compensating request failed: %s", exc)
+        return False
+    return True
+
+
+def report(what, failed, cause):
+    """Log a compensation; raise CompensationFailedError (from `cause`) naming what could not be undone."""
+    if not failed:
+        log.error("The local write failed after the CRM accepted it; compensated: %s", what)
+        return
+    log.error("The local write failed after the CRM accepted it; compensation FAILED (%s) for: %s", what, failed)
+    raise CompensationFailedError(failed, cause) from cause
 
 
 def save_raw(instance, using=None):
@@ -115,13 +177,15 @@ def save_raw(instance, using=None):
         raise
 
 
-def local_revision():
+def local_revision(using):
     """A revision block whose version of the instance is added only once the write succeeded.
 
     Inside an outer revision (the request middleware's), a nested block hands its versions up
     even when it raises, so versions are added by hand, after the CRM accepted the write.
+    Without one, this block is the outermost: the revision is written at its end, inside the
+    writer's transaction, where a failure is compensated like any other local failure.
     """
-    return reversion.create_revision(manage_manually=True)
+    return reversion.create_revision(manage_manually=True, using=using)
 
 
 def _create(instance, migrator, using, kwargs):
@@ -130,23 +194,26 @@ def _create(instance, migrator, using, kwargs):
     key = pending or str(uuid.uuid4())
     created = False
     try:
-        with transaction.atomic(using=using), local_revision():
+        with transaction.atomic(using=using), local_revision(using):
             instance.cdms_pk = key
             if pending and instance.pk is None and adopt_local_row(instance, using):
                 kwargs = {**kwargs, "force_insert": False}
             save_locally(instance, using, **kwargs)
+            check_deferred(using, type(instance))
             asked = timezone.now()
             record = post_create(client, migrator, instance, key, crm_values(instance, migrator.fields))
             created = True
             store(instance, record, using, asked)
             reversion.add_to_revision(instance)
         instance.__dict__.pop(PENDING_KEY, None)
-    except BaseException:
+    except BaseException as exc:
         if created:
-            if compensate(f"delete {migrator.service} {key}", delete_remote, migrator, key):
+            undone = _quietly(settle.delete, migrator, key)
+            if undone:
                 instance.__dict__.pop(PENDING_KEY, None)
             else:
                 instance.__dict__[PENDING_KEY] = key  # the record stays: a retry takes it over
+            report(f"delete {migrator.service} {key}", [] if undone else [f"{migrator.service} {key}"], exc)
         raise
 
 
@@ -177,7 +244,7 @@ def settle_lost_create(client, migrator, instance, key):
         log.warning("%s %s: create failed and could not be checked (%s)", migrator.service, key, exc)
         return
     try:
-        delete_remote(migrator, key)
+        settle.delete(migrator, key)
         log.warning("%s %s: create failed, but its record landed; removed it", migrator.service, key)
     except CDMSError as exc:
         log.warning("%s %s: create failed; its record landed, removing it failed: %s", migrator.service, key, exc)
@@ -199,7 +266,7 @@ def _update(instance, migrator, using, kwargs):
     client = get_client()
     merged = False
     try:
-        with transaction.atomic(using=using), local_revision():
+        with transaction.atomic(using=using), local_revision(using):
             current = _lock_row(instance, using)
             changed = [name for name in changed_fields(instance) if names is None or name in names]
             before = current or getattr(instance, "_cdms_snapshot", None) or {}
@@ -209,22 +276,22 @@ def _update(instance, migrator, using, kwargs):
             elif names is not None:
                 kwargs["update_fields"] = names
             save_locally(instance, using, **kwargs)
+            check_deferred(using, type(instance))
             if changed:
-                client.update(migrator.service, instance.cdms_pk, crm_values(instance, changed))
+                record = settle.merge(migrator, instance.cdms_pk, crm_values(instance, changed))
                 merged = True
-                _reread(client, migrator, instance, using)
+                if record is None:
+                    _reread(client, migrator, instance, using)
+                else:
+                    store(instance, record, using)
             take_snapshot(instance)
             reversion.add_to_revision(instance)
-    except BaseException:
+    except BaseException as exc:
         if merged and before:
             body = restore_body(instance, {name: before[name] for name in changed}, using)
-            compensate(
-                f"restore {migrator.service} {instance.cdms_pk}",
-                client.update,
-                migrator.service,
-                instance.cdms_pk,
-                body,
-            )
+            what = f"restore {migrator.service} {instance.cdms_pk}"
+            undone = _quietly(client.update, migrator.service, instance.cdms_pk, body)
+            report(what, [] if undone else [f"{migrator.service} {instance.cdms_pk}"], exc)
         raise
 
 
@@ -341,11 +408,8 @@ def restore_body(instance, values, using):
 
 
 def delete_remote(migrator, key):
-    """DELETE a record in the CRM; one already gone counts as deleted."""
-    try:
-        get_client().delete(migrator.service, key)
-    except CDMSNotFoundError:
-        log.info("%s %s was already gone from the CRM", migrator.service, key)
+    """DELETE a record in the CRM; one already gone counts as deleted, a lost answer is settled."""
+    settle.delete(migrator, key)
 
 
 def compensate(what, call, *args, **kwargs):

@@ -5,15 +5,13 @@ number with a fraction for a whole-number field, a text longer than its field) i
 the parameter, never an error further down.
 """
 
-from django_filters import rest_framework as filters
-
-from core.api_filters import FILTER_OVERRIDES, MOMENT_LOOKUPS, NUMBER_LOOKUPS, TEXT_LOOKUPS, YearFilter
+from core.api_filters import FILTER_OVERRIDES, MOMENT_LOOKUPS, NUMBER_LOOKUPS, TEXT_LOOKUPS, FilterSet, YearFilter
 from organisation.models import Organisation
 
 TEXT, NUMBER, MOMENT = TEXT_LOOKUPS, NUMBER_LOOKUPS, MOMENT_LOOKUPS
 
 
-class OrganisationFilter(filters.FilterSet):
+class OrganisationFilter(FilterSet):
     """One parameter per field and lookup; the exact match is named as the field."""
 
     last_verified__year = YearFilter(field_name="last_verified")

@@ -15,6 +15,7 @@ class OrganisationViewSet(viewsets.ModelViewSet):
     """Organisations (the CRM's accounts); every call reads or writes through the CRM."""
 
     queryset = Organisation.objects.all()
+    lookup_value_regex = "[^/]+"  # any id reaches the view, so a bad one is a JSON 404
     serializer_class = OrganisationSerializer
     filterset_class = OrganisationFilter
     search_fields = ["name", "alias", "city", "postcode", "email_address"]

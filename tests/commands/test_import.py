@@ -1,14 +1,18 @@
 """cdms_import: full and incremental copies, resume after an interruption, conflicts left alone."""
 
 import datetime as dt
+import io
+import re
 
 import pytest
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from reversion.models import Version
 
+from cdms_api.counting import count_requests
 from contact.models import Contact
 from migrator.mirror import importer
-from migrator.mirror.state import ImportCursor
+from migrator.mirror.state import ImportCursor, Watermark
 from organisation.models import Organisation
 from tests.crm_records import later, seed_account
 
@@ -120,3 +124,70 @@ def test_a_local_row_newer_than_the_crm_is_left_alone_and_reported(cdms, run):
 def test_unknown_entity_is_refused(cdms, run):
     with pytest.raises(CommandError, match="Unknown entity"):
         run("cdms_import", "--entity", "Lead")
+
+
+def test_a_first_full_import_publishes_both_watermarks_so_lists_answer_from_the_mirror(demo, api, settings):
+    """A fresh import lists every key: no 400 (nor a stale mark) while the first key sweep is to come."""
+    settings.CDMS_MAX_STALENESS, settings.CDMS_SYNC_MAX_ROWS = 60, 10
+    call_command("cdms_import", "--full", "--no-progress", stdout=io.StringIO())
+    marks = {w.entity: w for w in Watermark.objects.all()}
+    assert set(marks) == {"Account", "Contact"}
+    assert all(m.changes_until is not None and m.deletions_until is not None for m in marks.values())
+    assert all(m.changes_until - m.deletions_until == dt.timedelta(seconds=5) for m in marks.values())  # overlap
+    with count_requests() as counter:
+        response = api.get("/api/v1/organisations/")
+    assert response.status_code == 200 and response.json()["count"] == demo.store.count("Account")
+    assert "X-CDMS-Stale" not in response and response["X-CDMS-Watermark"] != "strict"
+    assert counter.count == 1  # the page's rows, checked by key
+
+
+def test_an_incremental_import_publishes_only_the_change_watermark(demo, run):
+    run("cdms_import", "--full", "--entity", "Account")
+    Watermark.objects.update(changes_until=None, deletions_until=None)
+    run("cdms_import", "--entity", "Account")
+    mark = Watermark.objects.get(entity="Account")
+    assert mark.changes_until is not None and mark.deletions_until is None
+
+
+def test_a_full_import_into_a_mirror_that_held_rows_leaves_the_delete_watermark_to_the_sweeps(demo, run):
+    run("cdms_import", "--full", "--entity", "Account")
+    Watermark.objects.update(changes_until=None, deletions_until=None)
+    run("cdms_import", "--full", "--entity", "Account")  # a row deleted in the CRM meanwhile would stay
+    mark = Watermark.objects.get(entity="Account")
+    assert mark.changes_until is not None and mark.deletions_until is None
+
+
+def test_off_a_terminal_the_import_writes_progress_lines_with_rows_rate_and_eta(demo):
+    out = io.StringIO()  # not a terminal
+    call_command("cdms_import", "--full", "--entity", "Account", "--progress-every", "0", stdout=out)
+    lines = [line for line in out.getvalue().splitlines() if " Account: " in line]
+    counts = [int(re.search(r"Account: (?:done, )?([\d,]+) rows", line)[1].replace(",", "")) for line in lines]
+    assert len(lines) >= 3 and counts == sorted(counts)  # a line a page here, and a closing one
+    assert all("rows/s" in line for line in lines)
+    assert any(re.search(r"ETA \d+ s \(\d+/\d+ windows done\)", line) for line in lines)
+    assert lines[-1].endswith("rows/s)") and counts[-1] == demo.store.count("Account")
+
+
+def test_no_progress_means_no_progress_lines(demo):
+    out = io.StringIO()
+    call_command("cdms_import", "--full", "--no-progress", "--progress-every", "0", stdout=out)
+    assert "ETA" not in out.getvalue() and "done," not in out.getvalue()
+
+
+def test_progress_lines_come_at_most_once_an_interval():
+    from migrator.mirror.progress import RowsLog
+
+    now, written = [0.0], []
+    log = RowsLog("Account", written.append, every=5.0, clock=lambda: now[0])
+    for second in range(1, 21):  # 20 pages, one a second
+        now[0] = float(second)
+        log.update(50)
+    log.finish()
+    assert len(written) == 5  # at 5, 10, 15 and 20 s, then the closing line
+    assert written[0] == "Account: 250 rows, 50 rows/s, ETA unknown"
+    assert written[-1] == "Account: done, 1,000 rows in 20.0 s (50 rows/s)"
+
+
+def test_bad_waits_are_refused(cdms):
+    with pytest.raises(CommandError, match="--worker-wait must be positive"):
+        call_command("cdms_import", "--worker-wait", "0", stdout=io.StringIO())

@@ -50,7 +50,9 @@ def test_record_carries_metadata_uri_and_type(crm):
     key = crm.store.insert("Contact", {"LastName": "Smith"})["ContactId"]
     record = get(crm, key_path("ContactSet", key)).json()["d"]
     assert record["__metadata"]["type"] == "Microsoft.Crm.Sdk.Data.Services.Contact"
-    assert record["__metadata"]["uri"] == f"{crm.service_root}/ContactSet(guid'{key}')"
+    # A real CRM writes records' URIs with the service root in lower case (IIS ignores case).
+    root = crm.service_root.replace("/XRMServices/", "/xrmservices/")
+    assert record["__metadata"]["uri"] == f"{root}/ContactSet(guid'{key}')"
 
 
 def test_property_names_are_case_sensitive_schema_names(crm):
@@ -93,7 +95,8 @@ def test_navigation_properties_are_deferred(crm):
     key = crm.store.insert("Account", {"Name": "Acme"})["AccountId"]
     record = get(crm, key_path("AccountSet", key)).json()["d"]
     deferred = record["contact_customer_accounts"]["__deferred"]["uri"]
-    assert deferred == f"{crm.service_root}/AccountSet(guid'{key}')/contact_customer_accounts"
+    root = crm.service_root.replace("/XRMServices/", "/xrmservices/")
+    assert deferred == f"{root}/AccountSet(guid'{key}')/contact_customer_accounts"
 
 
 def test_deferred_navigation_uri_can_be_followed(crm):

@@ -1,5 +1,6 @@
 """The follower's work on Celery: real worker processes on the real Redis (in memory without one)."""
 
+import datetime as dt
 import io
 import os
 import signal
@@ -9,6 +10,7 @@ import time
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from contact.models import Contact
 from migrator.mirror.follower import follow
@@ -164,3 +166,41 @@ def test_cdms_import_through_workers_without_a_broker_says_so_before_planning_an
     finally:
         app.conf.broker_url = answering
     assert not ImportCursor.objects.filter(run_windows__gt=0).exists()
+
+
+def test_beat_queues_only_the_sweep_parts_that_are_due(cdms, workers, settings):
+    from migrator.mirror.sweep import sweep
+
+    keys = [seed_account(cdms, f"Org {i:03}") for i in range(10)]
+    follow(Organisation, "test")
+    settings.CDMS_SWEEP_INTERVAL, settings.CDMS_SWEEP_PARTITIONS = 300, 1
+    sweep(Organisation, "test")
+    assert start_sweep("Account") == 0  # listed a moment ago: not due for five minutes
+    SweepPartition.objects.update(listed_from=timezone.now() - dt.timedelta(minutes=6))
+    cdms.store.delete("Account", keys[0])
+    workers(1)
+    assert start_sweep("Account") == 1
+    wait_for(
+        lambda: SweepPartition.objects.filter(listed_from__gt=timezone.now() - dt.timedelta(minutes=1)).exists()
+    )
+    assert local_keys(Organisation) == set(keys[1:])
+
+
+def test_cdms_import_through_celery_says_soon_when_no_worker_takes_a_window(cdms, broker):
+    seed_account(cdms, "Acme")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=r"no Celery worker has taken any of \d+ import windows in 0.5 s"):
+        call_command("cdms_import", "--celery", "--worker-wait", "0.5", stdout=out)
+    cursor = ImportCursor.objects.get(entity="Account")
+    assert cursor.run_in_progress and cursor.windows_taken == []  # planned: the next run resumes it
+
+
+def test_cdms_import_through_workers_marks_windows_taken_and_publishes_the_watermarks(cdms, workers):
+    keys = {seed_account(cdms, f"Org {i:03}") for i in range(60)}
+    workers(1)
+    out = io.StringIO()
+    call_command("cdms_import", "--celery", "--entity", "Account", "--progress-every", "0", stdout=out)
+    assert local_keys(Organisation) == keys
+    mark = Watermark.objects.get(entity="Account")
+    assert mark.changes_until is not None and mark.deletions_until is not None
+    assert "Account: done, 60 rows" in out.getvalue()

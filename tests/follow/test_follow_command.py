@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import re
 import signal
 import subprocess
 import sys
@@ -12,15 +13,17 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from contact.models import Contact
 from migrator.management.commands.cdms_follow import Command, backoff
 from migrator.mirror import entities
 from migrator.mirror.state import SweepPartition, Watermark
 from migrator.throttle import Throttle
 from organisation.models import Organisation
-from tests.crm_records import seed_account
+from tests.crm_records import seed_account, seed_contact
 from tests.follow.celery_workers import ROOT, WorkerProcesses, wait_for
 
 
+@pytest.mark.django_db(transaction=True)
 def test_once_follows_every_entity_then_sweeps_and_says_so(cdms):
     seed_account(cdms, "Acme")
     out = io.StringIO()
@@ -45,27 +48,63 @@ def test_bad_intervals_are_refused(cdms):
         call_command("cdms_follow", "--interval", "0")
 
 
+def _claimed_now():
+    return SweepPartition.objects.filter(claim_expires__gt=timezone.now())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_watermarks_keep_moving_while_a_long_sweep_runs(cdms):
+def test_watermarks_keep_moving_while_long_sweeps_run_several_parts_of_both_entities_at_once(cdms):
     # Changed an hour ago: a poll re-reads only its overlap window, so it is one quick request.
+    # Created a second apart, so that the partitions by CreatedOn split them.
     an_hour_ago = (timezone.now() - dt.timedelta(hours=1)).replace(microsecond=0)
     for i in range(400):
-        seed_account(cdms, f"Org {i:03}", modified_on=an_hour_ago)
-    call_command("cdms_follow", "--once", "--entity", "Account", stdout=io.StringIO())
-    cdms.latency_ms = 400  # a sweep (8 parts, 16 pages of keys) now takes seconds; a poll about one
-    command = [sys.executable, "manage.py", "cdms_follow", "--entity", "Account", "--interval", "0.3"]
+        moment = an_hour_ago - dt.timedelta(seconds=i)
+        cdms.store.insert("Account", {"Name": f"Org {i:03}"}, created_on=moment, modified_on=an_hour_ago)
+        if i % 2:
+            cdms.store.insert("Contact", {"FirstName": "Ann"}, created_on=moment, modified_on=an_hour_ago)
+    call_command("cdms_follow", "--once", "--sweepers", "1", stdout=io.StringIO())
+    cdms.latency_ms = 400  # a part (a page or two of keys) now takes about a second; a poll too
+    command = [sys.executable, "manage.py", "cdms_follow", "--interval", "0.3", "--sweep-interval", "1"]
     env = WorkerProcesses(cdms, 0).env()
     follower = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     try:
-        wait_for(lambda: SweepPartition.objects.filter(done_at=None).exists(), timeout=30)
-        marks = set()
-        while SweepPartition.objects.filter(done_at=None).exists() and len(marks) < 3:
+        wait_for(lambda: _claimed_now().exists(), timeout=30)
+        marks, most_at_once, entities_at_once = set(), 0, set()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (len(marks) < 3 or most_at_once < 2 or len(entities_at_once) < 2):
             marks.add(Watermark.objects.get(entity="Account").changes_until)
-            time.sleep(0.2)
-        assert len(marks) >= 3, "the watermark stood still during the sweep"
+            claimed = list(_claimed_now().values_list("entity", flat=True))
+            most_at_once = max(most_at_once, len(claimed))
+            entities_at_once = max(entities_at_once, set(claimed), key=len)
+            time.sleep(0.1)
+        assert len(marks) >= 3, "the watermark stood still during the sweeps"
+        assert most_at_once >= 2, "one sweep part at a time"
+        assert entities_at_once == {"Account", "Contact"}, "the entities were swept one after the other"
     finally:
         follower.send_signal(signal.SIGINT)
         follower.wait(timeout=30)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_once_sweeps_every_part_on_several_threads_and_publishes_each_entity(cdms):
+    keys = [seed_account(cdms, f"Org {i:03}") for i in range(30)]
+    for key in keys[:4]:
+        seed_contact(cdms, "Ann", account=key)
+    call_command("cdms_follow", "--once", "--no-sweep", stdout=io.StringIO())
+    cdms.store.delete("Account", keys[0])  # and its contact with it
+    out = io.StringIO()
+    call_command("cdms_follow", "--once", "--sweepers", "3", stdout=out)
+    # The account and its contact, whichever of the two side-by-side sweeps removes the contact.
+    removed = re.findall(r"(Account|Contact): key sweep removed (\d+) rows", out.getvalue())
+    assert sum(int(n) for _, n in removed) == 2 and "Account" in dict(removed), out.getvalue()
+    assert Organisation.objects.skip_cdms().count() == 29 and Contact.objects.skip_cdms().count() == 3
+    assert SweepPartition.objects.filter(listed_from=None).count() == 0
+    assert Watermark.objects.filter(deletions_until=None).count() == 0
+
+
+def test_sweepers_must_be_at_least_one(cdms):
+    with pytest.raises(CommandError, match="--sweepers must be at least 1"):
+        call_command("cdms_follow", "--once", "--sweepers", "0")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -60,10 +60,20 @@ def test_update_sends_only_changed_fields(cdms):
 
 def test_delete_is_one_request(cdms):
     org = Organisation.objects.create(name="Acme")
+    contact = Contact.objects.create(first_name="Ann", last_name="Lee", organisation=org)
+    with count_requests() as counter:
+        contact.delete()
+    assert methods(counter) == ["DELETE"]
+    assert cdms.store.get("Contact", contact.cdms_pk) is None
+    assert not Contact.objects.skip_cdms().exists()
+
+
+def test_deleting_an_organisation_reads_its_contacts_first(cdms):
+    org = Organisation.objects.create(name="Acme")
     key = org.cdms_pk
     with count_requests() as counter:
         org.delete()
-    assert methods(counter) == ["DELETE"]
+    assert methods(counter) == ["GET", "DELETE"]  # what the CRM's cascade takes, then the delete
     assert cdms.store.get("Account", key) is None
     assert not Organisation.objects.skip_cdms().filter(cdms_pk=key).exists()
 

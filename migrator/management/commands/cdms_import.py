@@ -1,6 +1,7 @@
 """`manage.py cdms_import`: copy CRM entity sets into the local database, fully or incrementally."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from cdms_api.exceptions import CDMSError
 from migrator.management import arguments, tables
@@ -38,6 +39,20 @@ class Command(BaseCommand):
             action="store_true",
             help="hand each window to a Celery worker (CELERY_BROKER_URL) and wait for them all",
         )
+        parser.add_argument(
+            "--worker-wait",
+            type=float,
+            default=30.0,
+            metavar="SECONDS",
+            help="with --celery: stop, saying so, when no worker has taken a window this long (default: 30)",
+        )
+        parser.add_argument(
+            "--progress-every",
+            type=float,
+            default=5.0,
+            metavar="SECONDS",
+            help="when the output is not a terminal, a progress line this often (default: 5)",
+        )
 
     def handle(self, *args, **options):
         migrators = entities.selected(options["entity"])
@@ -45,10 +60,13 @@ class Command(BaseCommand):
             self._check_broker()
         if options["workers"] < 1 or options["lookback_minutes"] < 0:
             raise CommandError("--workers must be at least 1 and --lookback-minutes at least 0.")
+        if options["worker_wait"] <= 0 or options["progress_every"] < 0:
+            raise CommandError("--worker-wait must be positive and --progress-every at least 0.")
         if options["restart"]:
             ImportCursor.objects.filter(entity__in=[m.service for m in migrators]).update(
-                run_start=None, run_end=None, run_windows=0, windows_done=[]
-            )
+                run_start=None, run_end=None, run_windows=0, windows_done=[], windows_taken=[],
+                run_planned_at=None, run_lists_every_key=False,
+            )  # fmt: skip
         results = []
         for migrator in migrators:
             results.append(self._import(migrator, options))
@@ -69,10 +87,13 @@ class Command(BaseCommand):
             lookback_minutes=options["lookback_minutes"],
             workers=options["workers"],
             show_progress=not options["no_progress"],
+            progress_lines=self._progress_lines(options),
+            progress_every=options["progress_every"],
         )
         try:
             if options["celery"]:
-                return job.run_on_workers(lambda entity, index: import_window.delay(entity, index))
+                queue = lambda entity, index: import_window.delay(entity, index)  # noqa: E731
+                return job.run_on_workers(queue, take_seconds=options["worker_wait"])
             return job.run()
         except KeyboardInterrupt:
             raise CommandError(
@@ -82,6 +103,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc))
         except CDMSError as exc:
             raise CommandError(f"{migrator.service}: the CRM failed ({exc}); run the command again to resume.")
+
+    def _progress_lines(self, options):
+        """Where progress lines go: standard output when it is not a terminal (a bar shows on one)."""
+        if options["no_progress"] or self.stdout.isatty():
+            return None
+        return lambda line: self.stdout.write(f"{timezone.now():%H:%M:%S} {line}")
 
     def _summary(self, results):
         headers = [
