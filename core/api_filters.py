@@ -7,9 +7,11 @@ cannot have, a text longer than the field it filters (it could never match, and 
 Each filter states its bounds in the OpenAPI schema, so generated clients know them.
 """
 
+import datetime as dt
 import re
 
 import django_filters
+import django_filters.fields
 from django import forms
 from django.db import models
 from django_filters import rest_framework as filters
@@ -82,6 +84,21 @@ class FilterSet(filters.FilterSet):
         return filter_class, params
 
 
+class UTCIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time, moved to UTC: PostgreSQL refuses offsets past 15:59 that ISO allows."""
+
+    def to_python(self, value):
+        """The parsed date-time in UTC (one without an offset is in the current time zone, as before)."""
+        parsed = super().to_python(value)
+        return parsed.astimezone(dt.UTC) if parsed is not None and parsed.tzinfo is not None else parsed
+
+
+class DateTimeFilter(filters.IsoDateTimeFilter):
+    """A date-time parameter in ISO 8601, compared in UTC."""
+
+    field_class = UTCIsoDateTimeField
+
+
 class TextFilter(filters.CharFilter):
     """A text of at most `max_length` characters (the filtered field's length)."""
 
@@ -98,6 +115,7 @@ def _text_bounds(model_field):
 FILTER_OVERRIDES = {
     models.IntegerField: {"filter_class": IntegerFilter},
     models.BooleanField: {"filter_class": BooleanFilter},
+    models.DateTimeField: {"filter_class": DateTimeFilter},
     models.CharField: {"filter_class": TextFilter, "extra": _text_bounds},
     models.EmailField: {"filter_class": TextFilter, "extra": _text_bounds},
 }

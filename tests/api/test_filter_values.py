@@ -41,6 +41,8 @@ def names(response):
         ("last_verified__date=9999-12-31", []),
         ("last_verified__date=0001-01-01", []),
         ("created__year=2015", []),
+        ("last_verified__lt=2399-12-06T06:25:42%2B22:44", ["Acme"]),
+        ("last_verified__gt=2015-02-28T23:00:00-23:59", []),
         ("name=" + "é" * 160, []),
         ("name__icontains=" + "%25" * 160, []),
         ("cdms_pk=not-a-guid", []),
