@@ -72,6 +72,7 @@ class Soak:
         print(f"uptime at end: {_uptime()}")
 
     def run_mode(self, mode, web_url, token):
+        mode_started = time.monotonic()
         processes = self.start(mode)
         if processes is None:
             print(f"mode {mode}: skipped (no broker answers)")
@@ -79,9 +80,9 @@ class Soak:
         warm_up = self.wait_for_fresh_watermarks()
         print(f"mode {mode}: every change watermark fresh {warm_up:.0f} s after start; measuring", flush=True)
         stop = threading.Event()
-        ages, pages = collections.defaultdict(float), []
+        samples, pages = [], []
         threads = [
-            threading.Thread(target=self.watch_watermarks, args=(ages, stop), daemon=True),
+            threading.Thread(target=self.watch_watermarks, args=(samples, mode_started, stop), daemon=True),
             threading.Thread(target=self.ask_pages, args=(web_url, token, pages, stop), daemon=True),
             threading.Thread(target=self.crm_user, args=(stop,), daemon=True),
         ]
@@ -94,7 +95,7 @@ class Soak:
             for thread in threads:
                 thread.join(timeout=60)
             _stop(processes)
-        self.report(mode, ages, pages)
+        self.report(mode, samples, pages)
 
     # -- the modes ----------------------------------------------------------------------------
     def start(self, mode):
@@ -139,10 +140,9 @@ class Soak:
             time.sleep(0.5)
         return time.monotonic() - started
 
-    def watch_watermarks(self, ages, stop):
+    def watch_watermarks(self, samples, mode_started, stop):
         while not stop.wait(SAMPLE_SECONDS):
-            for key, age in _ages().items():
-                ages[key] = max(ages[key], age)
+            samples.append((time.monotonic() - mode_started, _ages()))
 
     def ask_pages(self, web_url, token, pages, stop):
         session = requests.Session()
@@ -181,11 +181,26 @@ class Soak:
                 continue
 
     # -- the figures --------------------------------------------------------------------------
-    def report(self, mode, ages, pages):
+    def report(self, mode, samples, pages):
+        """Print the mode's figures.
+
+        Delete watermarks are also given from the end of the mode's first pass (every partition
+        listed again by this mode's processes): before it they carry the age they had when the
+        previous mode's processes stopped.
+        """
         print(f"mode {mode}, {self.args.minutes:g} min:")
-        for entity in sorted({entity for entity, _ in ages}):
-            changes, deletions = ages[(entity, "changes")], ages[(entity, "deletions")]
-            print(f"   {entity:<8} watermark max age: changes {changes:7.1f} s, deletions {deletions:7.1f} s")
+        settled = next((t for t, ages in samples if _all_under(ages, "deletions", t)), None)
+        keys = sorted({key for _, ages in samples for key in ages})
+        for entity in sorted({entity for entity, _ in keys}):
+            changes = max(ages.get((entity, "changes"), 0.0) for _, ages in samples)
+            deletions = max(ages.get((entity, "deletions"), 0.0) for _, ages in samples)
+            later = [ages for t, ages in samples if settled is not None and t >= settled]
+            after = [ages.get((entity, "deletions"), 0.0) for ages in later]
+            steady = f"{max(after):.1f} s" if after else "not reached"
+            print(
+                f"   {entity:<8} watermark max age: changes {changes:7.1f} s, deletions {deletions:7.1f} s "
+                f"(after the mode's first pass, from +{settled or 0:.0f} s: {steady})"
+            )
         served = collections.Counter(kind for _, status, kind, _ in pages if status == 200)
         times = sorted(seconds for *_, seconds in pages)
         p95 = times[max(0, int(len(times) * 0.95) - 1)] if times else 0.0
@@ -197,6 +212,10 @@ class Soak:
         failures = collections.Counter((path, status) for path, status, _, _ in pages if status != 200)
         listed = ", ".join(f"{path} {status} x{count}" for (path, status), count in failures.items())
         print(f"   non-200: {listed or 'none'}", flush=True)
+
+
+def _all_under(ages, kind, bound):
+    return all(age < bound for (_, which), age in ages.items() if which == kind)
 
 
 def _ages():

@@ -96,7 +96,8 @@ def main(argv=None):
         version_number=args.version_number,
     )
     if args.seed_demo and emu.store.count("Account") == 0:
-        emu.store.seed_demo(args.seed_demo, contacts_per_account=args.seed_contacts)
+        seeding = logging.getLogger("cdms_api.emulator.seed")
+        emu.store.seed_demo(args.seed_demo, contacts_per_account=args.seed_contacts, progress=seeding.info)
     server = emu.create_server(args.host, args.port, args.threads)
     print(f"CRM 2011 emulator serving {emu.service_root}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):

@@ -2,11 +2,14 @@
 
 Faker (en_GB) fills small pools of names, streets and cities once; rows are then combined from
 the pools with a seeded `random.Random` and bulk-inserted in one transaction, so 100,000
-organisations (and their contacts) take seconds, not minutes.
+organisations (and their contacts) take seconds, not minutes. Long enough, still, that a
+`progress` function hears how far it has got: every `PROGRESS_EVERY` rows built, then the
+writing, the indexing and the totals.
 """
 
 import functools
 import random
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -16,6 +19,7 @@ from . import schema as s
 from .ddl import index_sql
 from .values import fold
 
+PROGRESS_EVERY = 10_000
 START = int(datetime(2012, 1, 1, tzinfo=UTC).timestamp())
 END = int(datetime(2016, 6, 1, tzinfo=UTC).timestamp())
 JOB_TITLES = [
@@ -163,16 +167,26 @@ def _insert_many(db, table, rows):
     db.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
 
 
-def seed_demo(store, n, seed=0, contacts_per_account=3):
-    """Bulk-insert `n` accounts and about `contacts_per_account * n` contacts into `store`."""
+def seed_demo(store, n, seed=0, contacts_per_account=3, progress=None):
+    """Bulk-insert `n` accounts and about `contacts_per_account * n` contacts into `store`.
+
+    `progress`, if given, is called with a line saying how far the seeding has got.
+    """
+    report = progress or (lambda line: None)
+    started = time.monotonic()
     rng = random.Random(seed)
     pools = Pools(seed)
     with store.lock:
-        accounts = [account_row(rng, pools, store.next_version()) for _ in range(n)]
+        accounts = []
+        for i in range(n):
+            accounts.append(account_row(rng, pools, store.next_version()))
+            _built(report, "organisations", i + 1, n)
         contacts = []
-        for account in accounts:
+        for i, account in enumerate(accounts):
             for _ in range(rng.randint(0, 2 * contacts_per_account)):
                 contacts.append(contact_row(rng, pools, store.next_version(), account))
+            _built(report, "organisations' contacts", i + 1, n)
+        report(f"seeding: writing {n:,} organisations and {len(contacts):,} contacts")
         store.db.execute("BEGIN")
         # Building indexes once after the load is much faster than maintaining them per row.
         for entity in s.ENTITIES.values():
@@ -180,8 +194,16 @@ def seed_demo(store, n, seed=0, contacts_per_account=3):
                 store.db.execute(statement)
         _insert_many(store.db, "Account", accounts)
         _insert_many(store.db, "Contact", contacts)
+        report("seeding: indexing")
         for entity in s.ENTITIES.values():
             for statement in index_sql(entity):
                 store.db.execute(statement)
         store.db.execute("COMMIT")
         store.checkpoint()
+    seconds = time.monotonic() - started
+    report(f"seeded {n:,} organisations and {len(contacts):,} contacts in {seconds:.1f} s")
+
+
+def _built(report, what, done, total):
+    if done % PROGRESS_EVERY == 0 or done == total:
+        report(f"seeding: {what} built, {done:,} of {total:,} ({100 * done // total} %)")

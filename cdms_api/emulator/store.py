@@ -164,9 +164,9 @@ class Store:
             for ent in s.ENTITIES.values():
                 self.db.execute(f'DELETE FROM "{ent.name}"')
 
-    def seed_demo(self, n, seed=0, contacts_per_account=3):
-        """Add `n` demo UK organisations and about `contacts_per_account * n` contacts."""
-        demo.seed_demo(self, n, seed=seed, contacts_per_account=contacts_per_account)
+    def seed_demo(self, n, seed=0, contacts_per_account=3, progress=None):
+        """Add `n` demo UK organisations and about `contacts_per_account * n` contacts (see `seed`)."""
+        demo.seed_demo(self, n, seed=seed, contacts_per_account=contacts_per_account, progress=progress)
 
     # -- helpers shared with the HTTP layer ---------------------------------------------------
     def row(self, ent, key):

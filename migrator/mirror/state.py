@@ -1,4 +1,4 @@
-"""The follower's and the importer's own state: watermarks, import cursors, sweep partitions.
+"""The sync layer's own state: watermarks, import cursors, sweep partitions, comparison runs.
 
 These are the sync layer's bookkeeping, kept apart from `CDMSModel` (the base of the domain's
 models) as Django keeps its migration recorder apart from `Model`. `migrator.models` imports
@@ -108,3 +108,28 @@ class SweepPartition(models.Model):
 
     def __str__(self):
         return f"{self.entity} sweep {self.sweep_started:%Y-%m-%d %H:%M:%S} part {self.index}"
+
+
+class ComparisonRun(models.Model):
+    """One comparison of an entity's local table with the CRM, run in the background (the sync page's).
+
+    `crm_rows_listed` of about `expected_rows` (the local rows when it began) shows its progress;
+    `updated` moves with it, so a run whose process ended shows as interrupted. A finished run
+    keeps the keys of the rows newer locally than in the CRM, and the drift's counts.
+    """
+
+    RUNNING, DONE, FAILED = "running", "done", "failed"
+
+    entity = models.CharField(max_length=100)
+    state = models.CharField(max_length=20, default=RUNNING)
+    started = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    expected_rows = models.PositiveIntegerField(default=0)
+    crm_rows_listed = models.PositiveIntegerField(default=0)
+    local_newer = models.JSONField(default=list, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    def __str__(self):
+        return f"{self.entity} comparison {self.started:%Y-%m-%d %H:%M:%S}: {self.state}"

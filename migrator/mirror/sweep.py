@@ -20,6 +20,7 @@ parts have grown lopsided (an import after a plan made on an empty table).
 
 import datetime as dt
 import logging
+import time
 
 from django.db import transaction
 from django.db.models import Min, Q
@@ -43,6 +44,7 @@ log = logging.getLogger("migrator.mirror.sweep")
 # re-plan after a pass: one huge part would bound the watermark by one worker's pace.
 LOPSIDED = 2.0
 MIN_ROWS_TO_SPLIT = 200
+RENEWALS_PER_LEASE = 3
 
 
 def plan(model, partitions=None, using="default"):
@@ -182,9 +184,14 @@ def _sweep_range(model, part, holder, using):
     crm_keys = set()
     key = migrator.key_attribute
     pages = get_client().list(migrator.service, filter=" and ".join(crm_filter) or None, select=[key])
+    renewed = time.monotonic()
     for page in pages:
         crm_keys.update(record[key].lower() for record in page)
-        renew_claim(part, holder, using)  # a long part keeps its claim while it makes progress
+        # A long part keeps its claim while it makes progress: renewed a few times a lease, not
+        # once a page (a write each, which four sweepers on SQLite would queue behind).
+        if time.monotonic() - renewed > cdms_settings.CDMS_LEASE_SECONDS / RENEWALS_PER_LEASE:
+            renew_claim(part, holder, using)
+            renewed = time.monotonic()
     return _remove_proven_gone(model, migrator, local_keys - crm_keys, using), len(local_keys)
 
 

@@ -51,10 +51,13 @@ class Drift:
         return {**asdict(self), "in_sync": self.in_sync}
 
 
-def compare(migrator):
-    """The Drift between the migrator's model and its CRM entity set."""
+def compare(migrator, progress=None):
+    """The Drift between the migrator's model and its CRM entity set.
+
+    `progress`, if given, is called after each page of CRM keys with the number listed so far.
+    """
     model = migrator.model_class
-    crm = _crm_versions(migrator)
+    crm = _crm_versions(migrator, progress)
     local = {}
     local_only = 0
     for key, modified, version in model._base_manager.values_list("cdms_pk", "modified", "cdms_version"):
@@ -72,7 +75,7 @@ def compare(migrator):
     return drift
 
 
-def _crm_versions(migrator):
+def _crm_versions(migrator, progress):
     select = [migrator.key_attribute, "ModifiedOn", "VersionNumber"]
     versions = {}
     for page in get_client().list(migrator.service, select=select):
@@ -80,6 +83,8 @@ def _crm_versions(migrator):
             modified = parse_date(record["ModifiedOn"]) if record.get("ModifiedOn") else None
             version = migrator.field("cdms_version").from_cdms(record.get("VersionNumber"))
             versions[record[migrator.key_attribute].lower()] = (modified, version)
+        if progress is not None:
+            progress(len(versions))
     return versions
 
 

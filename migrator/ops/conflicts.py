@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from reversion import revisions as reversion
 
+from cdms_api.odata import parse_date
+
 from .. import fetch
 from ..cdms_migrator import get_migrator
 from ..instruments import rows_synced, sync_source
@@ -45,7 +47,11 @@ class Conflict:
 
 def find(migrator):
     """Return the Conflicts of one migrator's model, oldest local change first."""
-    keys = compare(migrator).local_newer
+    return describe(migrator, compare(migrator).local_newer)
+
+
+def describe(migrator, keys):
+    """The Conflicts of the rows with CRM keys `keys` that are still newer locally, oldest first."""
     if not keys:
         return []
     model = migrator.model_class
@@ -54,9 +60,16 @@ def find(migrator):
     for page in fetch.by_keys(migrator, keys):
         for record in page:
             key = record[migrator.key_attribute].lower()
-            if key in rows:
+            if key in rows and _still_newer(rows[key], record):
                 found.append(_conflict(migrator, rows[key], record))
     return sorted(found, key=lambda c: (c.row.modified, c.key))
+
+
+def _still_newer(row, record):
+    """False for a row resolved since it was found (its `modified` no longer after the CRM's)."""
+    if record.get("ModifiedOn") is None or row.modified is None:
+        return True
+    return row.modified > parse_date(record["ModifiedOn"])
 
 
 def _conflict(migrator, row, record):

@@ -5,9 +5,10 @@ stale), as `/readyz` judges it. Per entity it shows the follower's watermarks an
 watermark past the bound reads judge it by is highlighted), the CRM's measured clock skew,
 the last follower round and key sweep with their errors, and every row newer locally than in
 the CRM, each with two buttons: "Keep the CRM's version" and "Push the local version" (see
-`conflicts`). Finding conflicts
-compares every key with the CRM, one CRM request per 50 records: the page does it by itself for
-an entity of up to `AUTO_COMPARE_ROWS` local rows, and for a larger one when asked (a button).
+`conflicts`). Finding conflicts compares every key with the CRM, one CRM request per 50 records:
+the page does it by itself for an entity of up to `AUTO_COMPARE_ROWS` local rows; for a larger
+one a button starts it in the background (`compare_job`), and the page shows how far it has got
+(refreshing itself while it runs) and then the conflicts it found.
 """
 
 import re
@@ -23,10 +24,11 @@ from cdms_api.exceptions import CDMSError
 from ..cdms_migrator import registered_migrators
 from ..conf import cdms_settings
 from ..mirror.state import SyncStatus, Watermark
-from . import conflicts, readiness
+from . import compare_job, conflicts, readiness
 
 # 100 CRM requests: a page that answers in a few seconds. Past that a person asks for the scan.
 AUTO_COMPARE_ROWS = 5000
+COMPARE = "compare"
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -50,17 +52,20 @@ class SyncStatusAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "CRM sync",
             "opts": self.model._meta,
-            "entities": [
-                _entity(migrator, timezone.now(), request.GET.get("compare") == migrator.service)
-                for migrator in _migrators()
-            ],
-            "actions": {"keep": conflicts.KEEP_CRM, "push": conflicts.PUSH_LOCAL},
+            "entities": [_entity(migrator, timezone.now()) for migrator in _migrators()],
+            "actions": {"keep": conflicts.KEEP_CRM, "push": conflicts.PUSH_LOCAL, "compare": COMPARE},
             "reads": _reads_now(),
         }
+        context["comparing"] = any(e["job"] and e["job"]["live"] for e in context["entities"])
         return TemplateResponse(request, "admin/migrator/sync_status.html", context)
 
     def _resolve(self, request):
         migrator = {m.service: m for m in _migrators()}.get(request.POST.get("entity"))
+        if migrator is not None and request.POST.get("action") == COMPARE:
+            run = compare_job.start(migrator)
+            since = f"{run.started:%H:%M:%S}"
+            self.message_user(request, f"{migrator.service}: comparing with the CRM since {since}.")
+            return HttpResponseRedirect(request.path)
         key, action = request.POST.get("key", "").lower(), request.POST.get("action")
         if migrator is None or not GUID.match(key) or action not in conflicts.COMMENTS:
             return HttpResponseBadRequest("A conflict action needs a known entity, a CRM key and an action.")
@@ -103,20 +108,44 @@ def _past_bounds(watermark, ages):
     }
 
 
-def _entity(migrator, now, asked):
+def _entity(migrator, now):
     watermark = Watermark.objects.filter(entity=migrator.service).first()
     rows = migrator.model_class._base_manager.count()
     entity = {"name": migrator.service, "watermark": watermark, "ages": {}, "conflicts": [], "error": None}
-    entity.update(rows=rows, requests=rows // 50 + 1, compared=asked or rows <= AUTO_COMPARE_ROWS)
+    entity.update(rows=rows, requests=rows // 50 + 1, compared=rows <= AUTO_COMPARE_ROWS, job=None)
     if watermark:
         for name in ("changes_until", "deletions_until", "last_follow_at", "last_sweep_at"):
             moment = getattr(watermark, name)
             entity["ages"][name] = None if moment is None else int((now - moment).total_seconds())
     entity["past"] = _past_bounds(watermark, entity["ages"])
     if not entity["compared"]:
-        return entity
+        return _background(migrator, entity, now)
     try:
         entity["conflicts"] = conflicts.find(migrator)
     except CDMSError as exc:
         entity["error"] = f"The CRM could not be asked for conflicts: {exc}"
+    return entity
+
+
+def _background(migrator, entity, now):
+    """The entity's background comparison: its progress, or the conflicts it found."""
+    run = compare_job.latest(migrator.service)
+    if run is None:
+        return entity
+    live = compare_job.is_live(run)
+    expected = max(run.expected_rows, run.crm_rows_listed, 1)
+    entity["job"] = {
+        "run": run,
+        "live": live,
+        "interrupted": run.state == run.RUNNING and not live,
+        "percent": min(100, round(100 * run.crm_rows_listed / expected)),
+        "age": int((now - run.started).total_seconds()),
+    }
+    if run.state == run.DONE:
+        try:
+            entity["conflicts"] = conflicts.describe(migrator, run.local_newer)
+        except CDMSError as exc:
+            entity["error"] = f"The CRM could not be asked for the conflicting records: {exc}"
+    elif run.state == run.FAILED:
+        entity["error"] = f"The comparison with the CRM failed: {run.error}"
     return entity

@@ -138,13 +138,14 @@ class Command(BaseCommand):
     def _sweep_once(self, migrators, count):
         """Sweep every part of every entity once, on `count` threads side by side; True if one failed."""
         models = [migrator.model_class for migrator in migrators]
-        round_start, removed, failures = timezone.now(), Counter(), []
+        round_start, removed, failures, counting = timezone.now(), Counter(), [], threading.Lock()
 
         def work(own_thread):
             holder = holder_name()
             try:
                 while (part := sweep_next(models, holder, round_start)) is not None:
-                    removed[part.entity] += part.removed
+                    with counting:
+                        removed[part.entity] += part.removed
             except (CDMSError, DatabaseError) as exc:
                 failures.append(exc)
                 self._sweep_failed(exc)
