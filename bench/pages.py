@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/pages.py [--accounts 100000] [--contacts-per-account 3]
          [--latency-ms 200] [--database-url URL] [--users 20] [--seconds 120] [--demo-rows 2000]
-         [--skip-pages] [--skip-load]
+         [--skip-pages] [--skip-load] [--vacuum]
 
 The database is `--database-url`, else `DATABASE_URL`, else a fresh SQLite file (it is flushed
 and migrated first). The emulator runs in its own process, seeded with `--accounts` demo
@@ -50,6 +50,9 @@ def parse_args():
     parser.add_argument("--demo-rows", type=int, default=2000)
     parser.add_argument("--skip-pages", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument(
+        "--vacuum", action="store_true", help="PostgreSQL: VACUUM (ANALYZE) after the import, before the pages"
+    )
     return parser.parse_args()
 
 
@@ -175,6 +178,9 @@ def pages(args, workdir, database_url):
     finally:
         fast.stop()
     print(f"import at 0 ms: {imported:.0f} s; follower round and key sweep: {followed:.0f} s")
+    if args.vacuum and database_url.startswith("postgres"):
+        site.manage("dbshell", "--", "-c", "VACUUM (ANALYZE) organisation_organisation, contact_contact")
+        print("VACUUM (ANALYZE) of both tables, as autovacuum does some time after a bulk insert")
     slow = Emulator(data, 0, 0, args.latency_ms)
     try:
         site.base_url = slow.base_url

@@ -3,7 +3,8 @@
 Every HTTP call goes through `CDMSClient.request()`, which adds `Accept: application/json`,
 applies the (connect, read) timeouts, renews the auth once on a 401, retries idempotent
 requests with bounded backoff, logs and counts each attempt, and turns every failure into a
-`CDMSError`. The operations (`list`, `get`, `create`, `update`, `delete`) only build paths and
+`CDMSError`. With AD FS claims auth it signs the session in first, and again once when the CRM
+says the session ended (`adfs`). The operations (`list`, `get`, `create`, `update`, `delete`) only build paths and
 bodies and unwrap the `{"d": ...}` envelope. Records are returned as the CRM sends them.
 """
 
@@ -25,6 +26,7 @@ from .exceptions import (
     CDMSNotFoundError,
     CDMSRequestTooLongError,
     CDMSTimeoutError,
+    CDMSUnauthorizedError,
     CDMSUnavailableError,
     CDMSUnexpectedResponseError,
 )
@@ -96,6 +98,8 @@ class CDMSClient:
         self.max_query_bytes = max_query_bytes
         # The `Date` of the latest answer (a `clock.DateReading`): the CRM's clock, read here.
         self.last_date = None
+        # A claims (AD FS) session: signed in before the first request, again when it ends.
+        self._signed_in = False
 
     def close(self):
         """Close the kept-alive connections."""
@@ -179,15 +183,43 @@ class CDMSClient:
         return rest.lstrip("/")
 
     def _send(self, method, url, body, attempt):
+        if self._signs_in and not self._signed_in:
+            self._sign_in()
         response = self._http(method, url, body, attempt)
-        if response.status_code == 401:
+        if self._refused(response):
+            # The CRM refused before handling the request (a 401, or an ended claims session),
+            # so sending it again after renewing the auth cannot apply it twice.
             self._renew_auth()
             response = self._http(method, url, body, attempt)
+            if self._signs_in and self._refused(response):
+                raise CDMSUnauthorizedError(
+                    "the CRM ended the claims session again right after signing in through AD FS",
+                    status=response.status_code,
+                    method=method,
+                    url=url,
+                )
         if not 200 <= response.status_code < 300:
             raise answers.error_for(response, method, url)
         return response
 
+    @property
+    def _signs_in(self):
+        """True when the auth signs a session in (claims through AD FS) instead of each connection."""
+        return hasattr(self.auth, "sign_in")
+
+    def _refused(self, response):
+        if self._signs_in:
+            return self.auth.session_ended(response)
+        return response.status_code == 401
+
+    def _sign_in(self):
+        self._signed_in = False
+        self.auth.sign_in(self.session, self.base_url, self.timeout)
+        self._signed_in = True
+
     def _renew_auth(self):
+        if self._signs_in:
+            return self._sign_in()
         # NTLM state lives on the TCP connection: a fresh auth object needs fresh connections.
         self.auth = renew(self.auth)
         for adapter in self.session.adapters.values():

@@ -13,12 +13,14 @@ from contextlib import nullcontext
 from reversion.admin import VersionAdmin
 
 from .managers import local_only
+from .paging import IndexedPaginator
 
 
 class CRMVersionAdmin(VersionAdmin):
     """A VersionAdmin whose revision and recover pages read and revert locally only."""
 
     list_per_page = 25
+    paginator = IndexedPaginator  # deep changelist pages read their keys from the index first
     show_full_result_count = False  # one synced count per page instead of two
 
     def revision_view(self, request, object_id, version_id, extra_context=None):

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from reversion.models import Version
 
 from .api_errors import exception_handler
+from .paging import IndexedPaginator
 
 __all__ = [
     "ModelPermissions",
@@ -94,8 +95,9 @@ class ModelPermissions(permissions.DjangoModelPermissions):
 
 
 class Pagination(pagination.PageNumberPagination):
-    """Numbered pages of `PAGE_SIZE` rows; `page_size` may ask for 1 to 200 (else a 400 naming it)."""
+    """Pages of `PAGE_SIZE` rows; `page_size` may ask for 1 to 200 (else a 400 naming it); deep ones keys first."""
 
+    django_paginator_class = IndexedPaginator
     page_size_query_param = "page_size"
     max_page_size = 200
 

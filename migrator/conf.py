@@ -18,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-AUTH_KINDS = ("none", "ntlm")
+AUTH_KINDS = ("none", "ntlm", "adfs")
 PREFIX = "CDMS_"
 
 
@@ -43,6 +43,10 @@ def _url(name, value):
             f"{name} carries credentials (user:password@); set CDMS_USERNAME and CDMS_PASSWORD instead."
         )
     return text.rstrip("/")
+
+
+def _optional_url(name, value):
+    return _url(name, value) if _text(name, value) else ""
 
 
 def _auth(name, value):
@@ -113,6 +117,9 @@ DEFAULTS = {
     "CDMS_USERNAME": ("", _text),
     "CDMS_PASSWORD": ("", _text),
     "CDMS_TIMEOUT": (30.0, _seconds),
+    # CDMS_AUTH=adfs (an internet-facing deployment): the AD FS to sign in through, also sent
+    # as the home realm (`whr`); the password is posted only to this URL's origin.
+    "CDMS_ADFS_URL": ("", _optional_url),
     "CDMS_SYNC_MAX_ROWS": (5000, _count),
     "CDMS_WRITE_CONCURRENCY": (8, _count),
     # Seconds past which a stale change watermark makes /readyz answer 503 rather than degraded.
@@ -168,8 +175,15 @@ class CDMSSettings:
             )
         for name in DEFAULTS:
             getattr(self, name)
-        if self.CDMS_AUTH == "ntlm" and not (self.CDMS_USERNAME and self.CDMS_PASSWORD):
-            raise ImproperlyConfigured("CDMS_AUTH=ntlm needs CDMS_USERNAME (DOMAIN\\user) and CDMS_PASSWORD.")
+        if self.CDMS_AUTH in ("ntlm", "adfs") and not (self.CDMS_USERNAME and self.CDMS_PASSWORD):
+            raise ImproperlyConfigured(
+                f"CDMS_AUTH={self.CDMS_AUTH} needs CDMS_USERNAME (DOMAIN\\user) and CDMS_PASSWORD."
+            )
+        if self.CDMS_AUTH == "adfs" and not self.CDMS_ADFS_URL:
+            raise ImproperlyConfigured(
+                "CDMS_AUTH=adfs needs CDMS_ADFS_URL, the AD FS to sign in through "
+                "(e.g. https://sts.example.org/adfs/services/trust)."
+            )
 
 
 cdms_settings = CDMSSettings()

@@ -21,7 +21,7 @@ from cdms_api.client import CDMSClient
 from .conf import cdms_settings
 
 CONNECT_TIMEOUT_CAP = 5.0
-SETTINGS = ("CDMS_BASE_URL", "CDMS_AUTH", "CDMS_USERNAME", "CDMS_PASSWORD", "CDMS_TIMEOUT")
+SETTINGS = ("CDMS_BASE_URL", "CDMS_AUTH", "CDMS_ADFS_URL", "CDMS_USERNAME", "CDMS_PASSWORD", "CDMS_TIMEOUT")
 
 _local = threading.local()
 _generations = itertools.count(1)
@@ -31,7 +31,12 @@ _generation = next(_generations)
 def build_client():
     """Return a new CDMSClient configured from the current settings."""
     timeout = float(cdms_settings.CDMS_TIMEOUT)
-    auth = make_auth(cdms_settings.CDMS_AUTH, cdms_settings.CDMS_USERNAME, cdms_settings.CDMS_PASSWORD)
+    auth = make_auth(
+        cdms_settings.CDMS_AUTH,
+        cdms_settings.CDMS_USERNAME,
+        cdms_settings.CDMS_PASSWORD,
+        adfs_url=cdms_settings.CDMS_ADFS_URL,
+    )
     return CDMSClient(cdms_settings.CDMS_BASE_URL, auth=auth, timeout=(min(timeout, CONNECT_TIMEOUT_CAP), timeout))
 
 

@@ -100,3 +100,6 @@ class CompensationFailedError(CDMSError):
             f"The local write failed ({cause!r}) after the CRM accepted it, and undoing it in the CRM failed "
             f"for: {', '.join(self.undone)}. The CRM keeps that change; retry the write to settle it."
         )
+
+    def _describe(self):
+        return self.message

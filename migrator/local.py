@@ -47,6 +47,20 @@ def check_constraints_now(using):
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
+class _Rehearsed(Exception):
+    """Rolls a rehearsal's savepoint back."""
+
+
+def rehearse(write, using):
+    """Run `write()` in a savepoint that is then rolled back: its errors surface now, its rows do not stay."""
+    try:
+        with transaction.atomic(using=using):
+            write()
+            raise _Rehearsed
+    except _Rehearsed:
+        pass
+
+
 def check_deferred(using, model, deleting=False):
     """Check now the deferred foreign keys a write of `model` may break; IntegrityError naming the row if one is.
 

@@ -21,6 +21,27 @@ def parse_args(argv=None):
     parser.add_argument("--latency-ms", type=int, default=0, help="delay every service request")
     parser.add_argument("--page-size", type=int, default=50)
     parser.add_argument("--ntlm-users", metavar="FILE", help="require NTLM; lines DOMAIN:user:password")
+    parser.add_argument(
+        "--auth",
+        choices=("none", "ntlm", "adfs"),
+        help="none; ntlm (Windows auth, as on-premises); adfs (claims sign-in through AD FS, as an "
+        "internet-facing deployment); ntlm and adfs need --users (default: ntlm with --ntlm-users, else none)",
+    )
+    parser.add_argument(
+        "--users", metavar="FILE", help="the accounts of --auth ntlm|adfs: lines DOMAIN:user:password"
+    )
+    parser.add_argument(
+        "--adfs-session-seconds",
+        type=float,
+        default=8 * 3600,
+        help="how long a claims session lasts (default 8 h)",
+    )
+    parser.add_argument(
+        "--adfs-expiry",
+        choices=("redirect", "form"),
+        default="redirect",
+        help="how an ended claims session is answered: a 302 to the sign-in page, or a 200 HTML form",
+    )
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument(
         "--cascade",
@@ -45,7 +66,15 @@ def parse_args(argv=None):
         help="how VersionNumber (an Edm.Int64) is sent: string (as OData v2 does, the default), "
         "int (a JSON number) or absent (null, as some real deployments answer)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.auth is None:
+        args.auth = "ntlm" if args.ntlm_users else "none"
+    users = args.users or args.ntlm_users
+    if args.auth != "none" and not users:
+        parser.error(f"--auth {args.auth} needs --users FILE (lines DOMAIN:user:password)")
+    args.ntlm_users = users if args.auth == "ntlm" else None
+    args.adfs_users = users if args.auth == "adfs" else None
+    return args
 
 
 def main(argv=None):
@@ -57,6 +86,9 @@ def main(argv=None):
         page_size=args.page_size,
         latency_ms=args.latency_ms,
         ntlm_users=args.ntlm_users,
+        adfs_users=args.adfs_users,
+        adfs_session_seconds=args.adfs_session_seconds,
+        adfs_expiry=args.adfs_expiry,
         cascade=args.cascade,
         max_url_bytes=args.max_url_bytes,
         max_query_bytes=args.max_query_bytes,

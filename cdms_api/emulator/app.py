@@ -70,6 +70,8 @@ class App:
             return self.send(start_response, too_long)
         if path.startswith("/_emulator/"):
             response = control(self.emu, environ)
+        elif self.emu.adfs is not None and self.emu.adfs.handles(path):
+            response = self.emu.adfs.answer(environ)
         elif path == SERVICE_PATH or path.startswith(SERVICE_PATH + "/"):
             return self.service(environ, start_response)
         else:
@@ -107,6 +109,10 @@ class App:
     def service(self, environ, start_response):
         """Answer a request under the service root."""
         as_json = wants_json(environ.get("HTTP_ACCEPT", ""))
+        if self.emu.adfs is not None:
+            ended = self.emu.adfs.check(environ)  # before the request is handled, as the CRM does
+            if ended is not None:
+                return self.send(start_response, ended)
         if self.emu.ntlm is not None:
             challenge = self.emu.ntlm.check(environ)
             if challenge is not None:

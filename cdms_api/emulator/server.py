@@ -5,6 +5,7 @@ import threading
 import waitress
 from waitress import wasyncore
 
+from .adfs import ClaimsSignIn
 from .app import App
 from .faults import Faults, Stats
 from .ntlm import NTLMAcceptor
@@ -27,6 +28,9 @@ class Emulator:
         max_query_bytes=2048,
         clock_offset=0.0,
         version_number="string",
+        adfs_users=None,
+        adfs_session_seconds=8 * 3600,
+        adfs_expiry="redirect",
     ):
         self.store = Store(data_path, cascade=cascade, clock_offset=clock_offset)
         self.default_version_number = version_number
@@ -39,6 +43,8 @@ class Emulator:
         self.max_url_bytes = max_url_bytes
         self.max_query_bytes = max_query_bytes
         self.ntlm = NTLMAcceptor(ntlm_users) if ntlm_users else None
+        # Claims sign-in through AD FS (an internet-facing deployment) instead of Windows auth.
+        self.adfs = ClaimsSignIn(adfs_users, adfs_session_seconds, adfs_expiry) if adfs_users else None
         # The service root path written into `__next` links (any case reaches the service).
         self.next_link_path = SERVICE_PATH
         self.base_url = None

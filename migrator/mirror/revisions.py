@@ -14,6 +14,7 @@ from django.utils import timezone
 from reversion.models import Revision, Version
 
 from ..local import alias_for_write
+from .rows_sql import column_types, rows_source
 
 REFRESH_COMMENT = "CDMS refresh"
 
@@ -48,13 +49,14 @@ def _record_batch(model, instances, comment, using):
 def _insert(connection, model, columns, rows):
     """INSERT rows (tuples of DB values) into the model's table; returns the new ids in order."""
     qn = connection.ops.quote_name
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    types = column_types(connection, [model._meta.get_field(column) for column in columns])
+    source, params = rows_source(connection, types, rows)
     sql = (
         f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-        f"VALUES {', '.join([placeholders] * len(rows))} RETURNING {qn(model._meta.pk.column)}"
+        f"{source} RETURNING {qn(model._meta.pk.column)}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for row in rows for value in row])
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
 

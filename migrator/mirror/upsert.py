@@ -8,12 +8,15 @@ changed): two processes holding different answers of one second may then leave t
 which the next read of the row finds different and refreshes.
 Works on SQLite (3.35+) and PostgreSQL, both of which support ON CONFLICT and RETURNING.
 
-Rows are written in `cdms_pk` order: PostgreSQL locks the conflicting rows of a multi-row
+The rows go as one typed array per column on PostgreSQL (`rows_sql`). Rows are written in
+`cdms_pk` order: PostgreSQL locks the conflicting rows of a multi-row
 INSERT in the order of its VALUES, so two processes upserting the same rows in different
 orders would otherwise deadlock. Every writer of the sync layer locks in this order.
 """
 
 from django.db import connections
+
+from .rows_sql import column_types, rows_source
 
 BATCH_ROWS = 200
 # Field types whose plain Python values (str, int, bool, None) the database takes as they are.
@@ -56,14 +59,16 @@ def _upsert_batch(model, rows, update_fields, using):
     fields = _columns(model)
     table = qn(model._meta.db_table)
     plain = [field.get_internal_type() in PLAIN_TYPES for field in fields]
-    params = []
+    values = []
     for row in rows:
+        line = []
         for field, is_plain in zip(fields, plain, strict=True):
             value = row[field.name] if field.name in row else field.get_default()
             if not (is_plain and isinstance(value, PLAIN_VALUES)):
                 value = field.get_db_prep_save(value, connection)
-            params.append(value)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            line.append(value)
+        values.append(line)
+    source, params = rows_source(connection, column_types(connection, fields), values)
     updates = ", ".join(f"{qn(f.column)} = excluded.{qn(f.column)}" for f in fields if f.name in update_fields)
     modified, version = qn("modified"), qn("cdms_version")
     # Within one second only a version orders two states; without one (a CRM that sends it
@@ -75,7 +80,7 @@ def _upsert_batch(model, rows, update_fields, using):
     )
     sql = (
         f"INSERT INTO {table} ({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES {', '.join([placeholders] * len(rows))} "
+        f"{source} "
         f"ON CONFLICT ({qn('cdms_pk')}) DO UPDATE SET {updates} WHERE {newer} "
         f"RETURNING {qn(model._meta.pk.column)}, {qn('cdms_pk')}"
     )

@@ -11,6 +11,7 @@ from the app's `ready()`, tells `core.api_errors` to answer those as a gateway w
 | CDMSNotFoundError | 404 | `cdms_not_found` |
 | ReadCapError (a strict read past CDMS_SYNC_MAX_ROWS) | 400 | `cdms_read_too_large` |
 | StaleMirrorError (CDMS_STALE_READS=error, a watermark past its bound) | 503 | `cdms_mirror_stale` |
+| CompensationFailedError (a write the CRM accepted, not undone there) | 502 | `cdms_write_not_undone` |
 | any other CDMSError, BulkWriteError | 502 | `cdms_bad_gateway` |
 | ObjectsNotInSyncError | 409 | `cdms_out_of_sync` |
 
@@ -23,7 +24,13 @@ CRM's and are kept. Retiring the CRM deletes this module with the app; core is u
 from cdms_api import exceptions as cdms
 from core.api_errors import Answer, register
 
-from ..exceptions import BulkWriteError, ObjectsNotInSyncError, ReadCapError, StaleMirrorError
+from ..exceptions import (
+    BulkWriteError,
+    CompensationFailedError,
+    ObjectsNotInSyncError,
+    ReadCapError,
+    StaleMirrorError,
+)
 
 TITLE = "The CRM could not be reached"
 
@@ -47,6 +54,8 @@ ANSWERS = {
     # The message names the stale watermark and its age.
     StaleMirrorError: Answer(503, "cdms_mirror_stale", None, title="The local copy of the CRM is too stale"),
     BulkWriteError: Answer(502, "cdms_bad_gateway", "The CRM refused some of the writes.", title=TITLE),
+    # The message names the records the CRM kept; retrying the same write settles them.
+    CompensationFailedError: Answer(502, "cdms_write_not_undone", None, title=TITLE),
     ObjectsNotInSyncError: Answer(
         409,
         "cdms_out_of_sync",

@@ -273,7 +273,16 @@ def _pks_of_plain_rows(queryset):
         return [pk for part in query.combined_queries for pk in _pks_of_part(queryset, part)]
     if _aggregated(query):
         return []  # aggregated rows stand for no single record: answered from the mirror
+    if _flat_keys(queryset):
+        return list(queryset._result_cache or [])  # the rows are the keys: no second statement
     return list(queryset.skip_cdms().values_list("pk", flat=True))
+
+
+def _flat_keys(queryset):
+    """True for `values_list("pk", flat=True)` (or the primary key's own name)."""
+    names = {"pk", queryset.model._meta.pk.name, queryset.model._meta.pk.attname}
+    flat = issubclass(queryset._iterable_class, models.query.FlatValuesListIterable)
+    return flat and len(queryset._fields) == 1 and queryset._fields[0] in names
 
 
 def _pks_of_part(queryset, part):

@@ -26,7 +26,7 @@ from ..cdms_migrator import SYSTEM_FIELDS, get_migrator
 from ..conf import cdms_settings
 from ..connection import get_client
 from ..exceptions import BulkWriteError, NotSupportedError
-from ..local import check_deferred, local_rows, retrying_vanished_parents
+from ..local import check_deferred, local_rows, rehearse, retrying_vanished_parents
 from ..mirror.reconcile import reconcile_page
 from ..mirror.revisions import record_versions
 from . import settle
@@ -239,7 +239,7 @@ def delete_queryset(queryset):
             rows = list(local_rows(model, using).select_for_update().filter(pk__in=pks).order_by("cdms_pk"))
             remote = [row for row in rows if row.cdms_pk]
             taken = read_cascade(model, {row.cdms_pk for row in remote})
-            _rehearse(lambda: _delete_locally(model, rows, taken, using), using)
+            rehearse(lambda: _delete_locally(model, rows, taken, using), using)
             done, failures = run_concurrently(lambda row: settle.delete(migrator, row.cdms_pk), remote)
             deleted = [row for row in rows if not row.cdms_pk] + _items(done)
             taken = only_under(taken, {row.cdms_pk for row in _items(done)})
@@ -259,20 +259,6 @@ def _delete_locally(model, rows, taken, using):
     result = local_rows(model, using).filter(pk__in=[row.pk for row in rows]).delete()
     check_deferred(using, model, deleting=True)
     return with_removed(result, removed)
-
-
-class _Rehearsed(Exception):
-    """Rolls a rehearsal's savepoint back."""
-
-
-def _rehearse(call, using):
-    """Run `call()` in a savepoint that is then rolled back: its errors surface, its writes do not stay."""
-    try:
-        with transaction.atomic(using=using):
-            call()
-            raise _Rehearsed
-    except _Rehearsed:
-        pass
 
 
 def _undo_deletes(migrator, rows, taken, using, exc):

@@ -21,7 +21,9 @@ what the CRM kept. Either way the instance is put back as it was (pk, `_state`, 
 values, change tracking), so the same call can be retried.
 
 The revision of a save that no outer block records is recorded inside the writer's own
-transaction (`local_revision`), so a refused version is a local failure like any other.
+transaction (`local_revision`), so a refused version is a local failure like any other. Inside
+an outer revision block (a request's), the version is written when that block ends, after the
+CRM call: it is rehearsed before the CRM call instead (`rehearse_version`).
 
 A create whose answer was lost (a timeout, a cut connection, an error page) may have landed:
 its record is looked up by its key and removed, and the key stays with the instance, so a
@@ -45,13 +47,15 @@ from ..local import (
     check_deferred,
     delete_locally,
     local_rows,
+    rehearse,
     retrying_vanished_parents,
     save_locally,
 )
 from ..mirror.reconcile import resolve_foreign_keys
+from ..mirror.revisions import record_versions
 from ..mirror.vouching import vouch
 from . import settle
-from .cascade import describe, read_cascade, recreate_body, remove_cascade, with_removed
+from .cascade import describe, read_cascade, record_key, recreate_body, remove_cascade, with_removed
 from .snapshot import capture_state, changed_fields, mapped_values, restore_state, take_snapshot
 
 log = logging.getLogger("migrator.write.writer")
@@ -117,7 +121,7 @@ def _undo_delete(instance, migrator, key, values, taken, using, exc):
     for child, records in taken:
         service = get_migrator(child).service
         for record in records:
-            child_key = record[get_migrator(child).key_attribute].lower()
+            child_key = record_key(child, record)
             if not _quietly(client.create, service, recreate_body(child, record), key=child_key):
                 failed.append(f"{service} {child_key}")
     report(what, failed, exc)
@@ -188,11 +192,22 @@ def local_revision(using):
     return reversion.create_revision(manage_manually=True, using=using)
 
 
+def rehearse_version(instance, using, outer):
+    """Inside an outer revision block, write the instance's version now in a rolled-back savepoint.
+
+    That block writes the real one when it ends, after the CRM call; a version the database
+    refuses (a constraint, a trigger, a full disk) is then refused here, before the CRM is asked.
+    """
+    if outer:
+        rehearse(lambda: record_versions(type(instance), [instance], comment="", using=using), using)
+
+
 def _create(instance, migrator, using, kwargs):
     client = get_client()
     pending = instance.__dict__.get(PENDING_KEY)
     key = pending or str(uuid.uuid4())
     created = False
+    outer = reversion.is_active()
     try:
         with transaction.atomic(using=using), local_revision(using):
             instance.cdms_pk = key
@@ -200,6 +215,7 @@ def _create(instance, migrator, using, kwargs):
                 kwargs = {**kwargs, "force_insert": False}
             save_locally(instance, using, **kwargs)
             check_deferred(using, type(instance))
+            rehearse_version(instance, using, outer)
             asked = timezone.now()
             record = post_create(client, migrator, instance, key, crm_values(instance, migrator.fields))
             created = True
@@ -265,6 +281,7 @@ def _update(instance, migrator, using, kwargs):
     names = field_names(instance, kwargs.pop("update_fields", None))
     client = get_client()
     merged = False
+    outer = reversion.is_active()
     try:
         with transaction.atomic(using=using), local_revision(using):
             current = _lock_row(instance, using)
@@ -277,6 +294,7 @@ def _update(instance, migrator, using, kwargs):
                 kwargs["update_fields"] = names
             save_locally(instance, using, **kwargs)
             check_deferred(using, type(instance))
+            rehearse_version(instance, using, outer)
             if changed:
                 record = settle.merge(migrator, instance.cdms_pk, crm_values(instance, changed))
                 merged = True

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from contact.models import Contact
+from core import paging
 from organisation.models import Organisation
 from tests.crm_records import seed_account, seed_contact
 
@@ -89,3 +90,35 @@ def test_the_contacts_of_one_organisation_are_read_in_order_from_an_index(api, r
 def test_an_admin_changelist_reads_its_order_from_an_index(admin_client, rows, url):
     plan, indexed = page_plan(admin_client, url)
     assert indexed, plan
+
+
+def explain(sql):
+    """The plan of one statement, with sorting as costly as the planner allows."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET enable_sort = off")
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("RESET ALL")
+            return plan
+        cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
+def test_a_deep_page_reads_its_keys_from_the_index_alone_then_its_rows_by_key(api, rows, monkeypatch):
+    monkeypatch.setattr(paging, "DEEP_OFFSET", 20)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(ORGANISATIONS, {"page_size": 10, "page": 3})
+    expected = list(Organisation.objects.skip_cdms().order_by("name", "id").values_list("name", flat=True)[20:30])
+    assert [row["name"] for row in response.json()["results"]] == expected
+    keys = [q["sql"] for q in queries if q["sql"].startswith('SELECT "organisation_organisation"."id" AS "pk"')]
+    assert len(keys) == 1 and "OFFSET 20" in keys[0]
+    plan = explain(keys[0])
+    assert ("Index Only Scan" in plan) if connection.vendor == "postgresql" else ("COVERING INDEX" in plan), plan
+
+
+def test_a_shallow_page_is_one_statement(api, rows):
+    with CaptureQueriesContext(connection) as queries:
+        api.get(ORGANISATIONS, {"page_size": 10, "page": 3})
+    assert not [q for q in queries if q["sql"].startswith('SELECT "organisation_organisation"."id" AS "pk"')]

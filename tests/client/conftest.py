@@ -47,3 +47,37 @@ def ntlm_client(emulator, password=PASSWORD, **options):
     """A client of `emulator` authenticating as the test user with `password`."""
     options = {"timeout": 0.5, "max_retries": 2, "backoff": 0.005, **options}
     return CDMSClient(emulator.base_url, auth=make_auth("ntlm", USERNAME, password), **options)
+
+
+@pytest.fixture(scope="session")
+def adfs_emulator(tmp_path_factory):
+    """A third emulator: an internet-facing CRM whose sessions come from its AD FS sign-in."""
+    domain, user = USERNAME.split("\\")
+    users = tmp_path_factory.mktemp("adfs") / "users.txt"
+    users.write_text(f"{domain}:{user}:{PASSWORD}\n")
+    emulator = Emulator(adfs_users=str(users)).start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def adfs_crm(adfs_emulator):
+    """The AD FS emulator, reset, with its sessions ended, long-lived and redirecting when they end."""
+    adfs_emulator.reset()
+    adfs = adfs_emulator.adfs
+    adfs.expire_sessions()
+    adfs.session_seconds, adfs.expiry, adfs.sign_ins = 8 * 3600, "redirect", 0
+    yield adfs_emulator
+    adfs_emulator.faults.clear()
+
+
+def adfs_url(emulator):
+    """The AD FS URL of an emulator (it plays the AD FS on its own port)."""
+    return f"{emulator.base_url}/adfs/services/trust"
+
+
+def adfs_client(emulator, password=PASSWORD, **options):
+    """A client of `emulator` signing in through its AD FS as the test user with `password`."""
+    options = {"timeout": 2.0, "max_retries": 2, "backoff": 0.005, **options}
+    auth = make_auth("adfs", USERNAME, password, adfs_url=adfs_url(emulator))
+    return CDMSClient(emulator.base_url, auth=auth, **options)

@@ -7,7 +7,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from requests_ntlm import HttpNtlmAuth
 
+from cdms_api.adfs import ADFSAuth
+from migrator.conf import cdms_settings
 from migrator.connection import get_client
+from organisation.models import Organisation
+from tests.client.conftest import PASSWORD, USERNAME, adfs_url
 
 
 def test_one_client_per_thread_reused_within_it():
@@ -68,3 +72,35 @@ def test_unrelated_settings_keep_the_client():
 def test_unknown_auth_kind_is_an_error():
     with override_settings(CDMS_AUTH="kerberos"), pytest.raises(ImproperlyConfigured, match="CDMS_AUTH"):
         get_client()
+
+
+def test_adfs_settings_build_a_client_that_signs_in_through_ad_fs(settings, db):
+    settings.CDMS_AUTH, settings.CDMS_USERNAME, settings.CDMS_PASSWORD = "adfs", USERNAME, PASSWORD
+    settings.CDMS_ADFS_URL = "https://sts.example.org/adfs/services/trust/"
+    client = get_client()
+    assert (
+        isinstance(client.auth, ADFSAuth) and client.auth.adfs_url == "https://sts.example.org/adfs/services/trust"
+    )
+    assert PASSWORD not in repr(client.auth)
+
+
+def test_adfs_settings_end_to_end_through_the_sync_layer(adfs_crm, settings, db):
+    settings.CDMS_BASE_URL, settings.CDMS_AUTH = adfs_crm.base_url, "adfs"
+    settings.CDMS_USERNAME, settings.CDMS_PASSWORD, settings.CDMS_ADFS_URL = USERNAME, PASSWORD, adfs_url(adfs_crm)
+    org = Organisation.objects.create(name="Acme")
+    adfs_crm.adfs.expire_sessions()
+    assert [o.name for o in Organisation.objects.all()] == ["Acme"]
+    assert adfs_crm.store.get("Account", org.cdms_pk)["Name"] == "Acme" and adfs_crm.adfs.sign_ins == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"CDMS_AUTH": "adfs", "CDMS_USERNAME": "D\\u", "CDMS_PASSWORD": "p"}, "needs CDMS_ADFS_URL"),
+        ({"CDMS_AUTH": "adfs", "CDMS_ADFS_URL": "https://sts.example/"}, "needs CDMS_USERNAME"),
+        ({"CDMS_ADFS_URL": "sts.example"}, "CDMS_ADFS_URL"),
+    ],
+)
+def test_incomplete_adfs_settings_are_refused_by_the_check(options, message):
+    with override_settings(**options), pytest.raises(ImproperlyConfigured, match=message):
+        cdms_settings.check()

@@ -5,6 +5,7 @@ answer last showed a record; the tests move vouches back in time instead of wait
 """
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.auth.models import User
@@ -13,6 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cdms_api.counting import count_requests
+from core import paging
+from migrator.mirror import vouching
 from migrator.mirror.state import Watermark
 from migrator.mirror.vouching import Vouch
 from organisation.models import Organisation
@@ -61,10 +64,8 @@ def test_a_row_checked_by_key_is_vouched_for_at_the_moment_before_its_request(mi
     age_vouches()
     before = timezone.now()
     list(Organisation.objects.order_by("number_of_employees")[:5])
-    moments = dict(Vouch.objects.filter(cdms_pk__in=mirrored[:5]).values_list("cdms_pk", "at"))
-    assert set(moments) == set(mirrored[:5])
-    assert all(moment >= before for moment in moments.values())  # vouched afresh by the check
-    assert Vouch.objects.filter(cdms_pk__in=mirrored[5:], at__gte=before).count() == 0
+    fresh = set(Vouch.objects.filter(at__gte=before).values_list("cdms_pk", flat=True))
+    assert fresh == set(mirrored[:5])  # vouched afresh by the check, and only those
 
 
 def test_a_row_deleted_in_the_crm_more_than_the_bound_ago_is_never_shown(mirrored, cdms):
@@ -145,3 +146,61 @@ def test_the_contacts_of_one_organisation_cost_one_request_on_first_view_and_non
         response = api.get("/api/v1/contacts/", {"organisation": 10**6})
     assert response.status_code == 200 and response.json()["count"] == 0  # no such organisation
     assert unknown.count == 0
+
+
+def test_the_vouch_check_looks_up_each_row_of_the_page_not_every_vouch(mirrored):
+    rows = Organisation.objects.skip_cdms().order_by("name")[:25]
+    checked = vouching.unvouched(Organisation._base_manager.filter(pk__in=[r.pk for r in rows]), 60)
+    sql, params = checked.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "SubPlan" not in plan, plan  # an anti-join, not the set of every vouch
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+            assert re.search(r"USING (COVERING )?INDEX \S+ \(entity=\? AND cdms_pk=\?", plan), plan
+    assert list(checked) == []  # the round vouched for every row
+
+
+def test_a_deep_page_checks_its_keys_once_and_reads_its_rows_without_a_request(mirrored, api, cdms, monkeypatch):
+    monkeypatch.setattr(paging, "DEEP_OFFSET", 20)
+    age_vouches()
+    cdms.store.delete("Account", mirrored[30])
+    with count_requests() as first, CaptureQueriesContext(connection) as statements:
+        response = api.get(LIST, {"ordering": "number_of_employees", "page": 2})
+    shown = [row["number_of_employees"] for row in response.json()["results"]]
+    assert shown == [*range(25, 30), *range(31, 51)]
+    assert first.count == 2  # the page's keys (one gone), then the key that moved in; the rows: none
+    keys = [s["sql"] for s in statements if s["sql"].startswith('SELECT "organisation_organisation"."id" AS "pk"')]
+    keys = [sql for sql in keys if " OFFSET 25" in sql]
+    assert len(keys) == 2  # evaluated again once a key was gone, never to learn its own keys
+    with count_requests() as repeat:
+        api.get(LIST, {"ordering": "number_of_employees", "page": 2})
+    assert repeat.count == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_vouches_older_than_the_horizon_are_pruned_once_a_minute_outside_transactions(settings, monkeypatch):
+    settings.CDMS_MAX_STALENESS = 60
+    monkeypatch.setattr(vouching, "_pruned", {})
+    now = timezone.now()
+    Vouch.objects.create(entity="Account", cdms_pk="old", at=now - dt.timedelta(seconds=vouching.HORIZON + 1))
+    Vouch.objects.create(entity="Account", cdms_pk="recent", at=now - dt.timedelta(seconds=10))
+    with CaptureQueriesContext(connection) as first:
+        vouching.vouch(Organisation, ["new"], now)
+    assert set(Vouch.objects.values_list("cdms_pk", flat=True)) == {"recent", "new"}
+    Vouch.objects.create(entity="Account", cdms_pk="old again", at=now - dt.timedelta(hours=1))
+    with CaptureQueriesContext(connection) as second:
+        vouching.vouch(Organisation, ["newer"], now)
+    assert [q for q in first if q["sql"].startswith("DELETE")]
+    assert not [q for q in second if q["sql"].startswith("DELETE")]  # pruned less than a minute ago
+    assert Vouch.objects.filter(cdms_pk="old again").exists()
+
+
+def test_a_strict_deployment_records_no_vouch(cdms, settings):
+    settings.CDMS_MAX_STALENESS = None
+    seed_account(cdms, "Acme")
+    assert len(Organisation.objects.all()) == 1
+    assert not Vouch.objects.exists()

@@ -9,10 +9,14 @@ import datetime as dt
 import pytest
 
 from cdms_api.counting import count_requests
+from contact.models import Contact
 from migrator.cdms_migrator import get_migrator
 from migrator.connection import get_client
+from migrator.mirror.follower import follow
 from migrator.mirror.reconcile import IN_SYNC, LOCAL_NEWER, STALE, reconcile_page, sync_state
 from organisation.models import Organisation
+from tests.follow.test_follower import round_of
+from tests.follow.vouches import age_vouches
 
 T = dt.datetime(2016, 1, 1, tzinfo=dt.UTC)
 
@@ -54,13 +58,55 @@ def test_a_crm_edit_in_the_second_of_a_local_write_is_fetched_by_the_next_read(c
     assert (fresh.name, fresh.city) == ("Acme Ltd", "Hull")
 
 
+FULL = {
+    "Name": "Acmé",
+    "optevia_Alias": "A",
+    "optevia_ukorganisation": True,
+    "EMailAddress1": "a@example.org",
+    "Address1_City": "Leeds",
+    "Address1_PostalCode": "LS1 1AA",
+    "NumberOfEmployees": 12,
+    "optevia_LastVerified": "/Date(1451606400000)/",
+}
+
+
 def test_an_unchanged_page_without_versions_writes_nothing(cdms, django_assert_num_queries):
     cdms.version_number = "absent"
     for n in range(3):
         cdms.store.insert("Account", {"Name": f"Org {n}"})
+    key = cdms.store.insert("Account", FULL)["AccountId"]
+    cdms.store.insert("Contact", {"LastName": "Lee", "ParentCustomerId": {"Id": key, "LogicalName": "account"}})
     list(Organisation.objects.all())
+    list(Contact.objects.all())
     with count_requests() as counter:
-        page = next(get_client().list("Account"))
-    assert counter.count == 1 and len(page) == 3
+        accounts = next(get_client().list("Account"))
+        contacts = next(get_client().list("Contact"))
+    assert counter.count == 2 and len(accounts) == 4
     with django_assert_num_queries(1):  # the page's rows and values, in one query; nothing written
-        reconcile_page(Organisation, page)
+        reconcile_page(Organisation, accounts)
+    with django_assert_num_queries(1):  # a foreign key compares by the parent's CRM key
+        reconcile_page(Contact, contacts)
+
+
+@pytest.mark.parametrize("mode", ["string", "absent"])
+def test_the_follower_applies_an_edit_made_in_the_second_it_last_saw(cdms, mode):
+    cdms.version_number = mode
+    key = cdms.store.insert("Account", {"Name": "Acme"})["AccountId"]
+    follow(Organisation, "test-versions")
+    same_second = cdms.store.get("Account", key)["ModifiedOn"]
+    cdms.store.update("Account", key, {"Name": "Acme Ltd"}, modified_on=same_second)
+    follow(Organisation, "test-versions")
+    assert Organisation.objects.skip_cdms().get(cdms_pk=key).name == "Acme Ltd"
+
+
+@pytest.mark.parametrize("mode", ["string", "absent"])
+def test_a_bounded_read_never_shows_a_row_changed_in_the_second_it_was_mirrored(cdms, settings, mode):
+    cdms.version_number = mode
+    settings.CDMS_MAX_STALENESS = 60
+    key = cdms.store.insert("Account", {"Name": "Org 00"})["AccountId"]
+    round_of()
+    age_vouches()
+    same_second = cdms.store.get("Account", key)["ModifiedOn"]
+    cdms.store.update("Account", key, {"Name": "Renamed"}, modified_on=same_second)
+    assert list(Organisation.objects.filter(name="Org 00")) == []  # verified by key, refreshed, filtered out
+    assert [o.name for o in Organisation.objects.all()] == ["Renamed"]

@@ -8,6 +8,7 @@ DELETE whose answer was lost.
 """
 
 import logging
+import re
 
 import pytest
 from django.db import DatabaseError, IntegrityError
@@ -19,6 +20,7 @@ from contact.models import Contact
 from migrator.cdms_migrator import get_migrator
 from migrator.exceptions import CompensationFailedError
 from migrator.ops.comparison import compare
+from migrator.write import writer as writes
 from organisation.models import Organisation
 from tests.crm_records import seed_account, seed_contact
 from tests.sync.local_faults import failing_commit, referred_to, refused
@@ -220,6 +222,34 @@ def test_a_create_whose_undo_fails_says_so_and_its_retry_adopts_the_record(fast_
     org.save()
     assert fast_client.store.count("Account") == 1
     assert list(Organisation.objects.skip_cdms().values_list("pk", "cdms_pk")) == [(org.pk, org.cdms_pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_through_the_api_a_refused_revision_never_reaches_the_crm(cdms, api):
+    org = Organisation.objects.create(name="Acme")
+    api.raise_request_exception = False  # a database that refuses a write is a 500
+    # The request's revision is written when the request ends: it is rehearsed before the CRM call.
+    with refused(VERSIONS), count_requests() as counter:
+        created = api.post("/api/v1/organisations/", {"name": "Bolt"}, format="json")
+        changed = api.patch(f"/api/v1/organisations/{org.pk}/", {"name": "Acme Ltd"}, format="json")
+    assert (created.status_code, changed.status_code) == (500, 500)
+    assert "POST" not in methods(counter) and "MERGE" not in methods(counter)
+    assert [r["Name"] for r in [cdms.store.get("Account", org.cdms_pk)]] == ["Acme"]
+    assert cdms.store.count("Account") == 1
+    assert api.patch(f"/api/v1/organisations/{org.pk}/", {"name": "Acme Ltd"}, format="json").status_code == 200
+    assert cdms.store.get("Account", org.cdms_pk)["Name"] == "Acme Ltd"
+
+
+def test_the_api_says_when_a_failed_create_could_not_be_undone(fast_client, api, monkeypatch):
+    monkeypatch.setattr(writes, "store", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
+    fast_client.faults.add(kind="status", status=503, method="DELETE", count=20)
+    fast_client.faults.add(kind="status", status=503, method="GET", count=20)
+    answer = api.post("/api/v1/organisations/", {"name": "Acme"}, format="json")
+    fast_client.faults.clear()
+    assert answer.status_code == 502 and answer.json()["code"] == "cdms_write_not_undone"
+    (key,) = re.findall(r"Account ([0-9a-f-]{36})", answer.json()["detail"])
+    assert fast_client.store.get("Account", key)["Name"] == "Acme"  # the record it names is the one kept
+    assert fast_client.store.count("Account") == 1
 
 
 # 4. A MERGE or DELETE whose answer was lost is settled before the call returns.

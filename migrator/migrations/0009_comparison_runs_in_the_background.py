@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('migrator', '0007_sweep_part_times_and_import_moments'),
+        ('migrator', '0008_vouches_appended_not_locked'),
     ]
 
     operations = [
