@@ -11,7 +11,7 @@ contacts and deletes contacts (so the sweeps have deletions to find):
 - `helpers`: one `cdms_follow` and `--helpers` `cdms_follow --sweep-only` processes, every one
   with `--sweep-interval`;
 - `celery`: two Celery worker processes (4 threads each) and beat, CDMS_SWEEP_INTERVAL set to
-  `--sweep-interval`; skipped without a broker.
+  `--sweep-interval` and CDMS_SWEEP_CONCURRENCY to 6 (of the 8 slots); skipped without a broker.
 
 It prints, per mode: the largest age of each entity's change and delete watermark (sampled
 every 2 s from the database), the list pages served from the mirror, strictly and marked
@@ -117,10 +117,12 @@ class Soak:
             worker = ["-m", "celery", "-A", "settings.celery", "worker", "--pool=threads", "--concurrency=4",
                       "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING",
                       "-Q", self.queue]  # fmt: skip
-            workers = [self._spawn([*worker, f"--hostname=soak{n}@%h"], CDMS_SWEEP_INTERVAL=every) for n in (1, 2)]
+            # Six of the eight slots may sweep; the follower's round each second takes another.
+            tuned = {"CDMS_SWEEP_INTERVAL": every, "CDMS_SWEEP_CONCURRENCY": "6"}
+            workers = [self._spawn([*worker, f"--hostname=soak{n}@%h"], **tuned) for n in (1, 2)]
             schedule = self.bench.workdir / f"beat-{uuid.uuid4().hex[:6]}"
             beat = ["-m", "celery", "-A", "settings.celery", "beat", "--loglevel=WARNING", "-s", str(schedule)]
-            return [*workers, self._spawn(beat, CDMS_SWEEP_INTERVAL=every)]
+            return [*workers, self._spawn(beat, **tuned)]
         raise SystemExit(f"unknown mode {mode!r} (follow, helpers, celery)")
 
     def _spawn(self, command, **env):

@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 
 from celery import shared_task
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ..cdms_migrator import registered_migrators
@@ -50,27 +50,37 @@ def follow_entity(entity):
 
 @shared_task(name=f"{NAME_PREFIX}.sweep_all", acks_late=True, reject_on_worker_lost=True)
 def sweep_all():
-    """Queue a task for every part of every entity's rolling sweep that is due (beat runs this often)."""
+    """Queue the due parts of every entity's rolling sweep, oldest listing first (beat runs this often)."""
     for migrator in entities.ordered():
-        start_sweep.delay(migrator.service)
+        plan(migrator.model_class)
+    return _queue_due([migrator.service for migrator in entities.ordered()])
 
 
 @shared_task(name=f"{NAME_PREFIX}.start_sweep", acks_late=True, reject_on_worker_lost=True)
 def start_sweep(entity, partitions=None):
-    """Plan the entity's sweep if needed and queue a task per part due and not being swept.
+    """Plan the entity's sweep if needed and queue a task per part due and not being swept."""
+    plan(_model(entity), partitions)
+    return _queue_due([entity])
 
-    A part is due when it was never listed, or listed `CDMS_SWEEP_INTERVAL` ago or more.
+
+def _queue_due(names):
+    """Queue the due parts of `names`, oldest listing first; returns how many were queued.
+
+    A part is due when it was never listed, or listed `CDMS_SWEEP_INTERVAL` ago or more. At most
+    `CDMS_SWEEP_CONCURRENCY` parts are swept at once (those claimed now count): a part takes a
+    worker's slot for a minute or more, and the follower's rounds must still find free slots.
     """
-    parts = plan(_model(entity), partitions)
-    due_before = timezone.now() - dt.timedelta(seconds=cdms_settings.CDMS_SWEEP_INTERVAL)
     now = timezone.now()
-    queued = 0
-    for part in parts:
-        due = part.listed_from is None or part.listed_from < due_before
-        if due and (part.claim_expires is None or part.claim_expires < now):
-            sweep_partition.delay(entity, part.index, now.isoformat())
-            queued += 1
-    return queued
+    due_before = now - dt.timedelta(seconds=cdms_settings.CDMS_SWEEP_INTERVAL)
+    parts = SweepPartition.objects.filter(entity__in=names)
+    busy = parts.filter(claim_expires__gt=now).count()
+    due = parts.filter(Q(listed_from=None) | Q(listed_from__lt=due_before))
+    due = due.filter(Q(claim_expires=None) | Q(claim_expires__lt=now))
+    budget = max(0, cdms_settings.CDMS_SWEEP_CONCURRENCY - busy)
+    chosen = list(due.order_by(F("listed_from").asc(nulls_first=True), "entity", "index")[:budget])
+    for part in chosen:
+        sweep_partition.delay(part.entity, part.index, now.isoformat())
+    return len(chosen)
 
 
 @shared_task(

@@ -204,3 +204,16 @@ def test_cdms_import_through_workers_marks_windows_taken_and_publishes_the_water
     mark = Watermark.objects.get(entity="Account")
     assert mark.changes_until is not None and mark.deletions_until is not None
     assert "Account: done, 60 rows" in out.getvalue()
+
+
+def test_beat_keeps_sweep_tasks_within_the_sweep_concurrency_so_follower_rounds_find_slots(cdms, broker, settings):
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
+    for i in range(40):
+        moment = start + dt.timedelta(seconds=i)
+        cdms.store.insert("Account", {"Name": f"Org {i:02}"}, created_on=moment, modified_on=moment)
+    follow(Organisation, "test")
+    settings.CDMS_SWEEP_PARTITIONS, settings.CDMS_SWEEP_CONCURRENCY = 4, 2
+    assert start_sweep("Account") == 2  # four parts due, two at a time
+    alive = timezone.now() + dt.timedelta(minutes=1)
+    SweepPartition.objects.filter(index=0).update(claimed_by="w", claim_expires=alive)
+    assert start_sweep("Account") == 1  # one part is being swept
