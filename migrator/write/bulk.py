@@ -30,7 +30,16 @@ from ..local import check_deferred, local_rows, rehearse, retrying_vanished_pare
 from ..mirror.reconcile import reconcile_page
 from ..mirror.revisions import record_versions
 from . import settle
-from .cascade import describe, only_under, read_cascade, record_key, recreate_body, remove_cascade, with_removed
+from .cascade import (
+    describe,
+    only_under,
+    read_cascade,
+    record_key,
+    recreate_body,
+    refresh_stale_links,
+    remove_cascade,
+    with_removed,
+)
 from .snapshot import capture_state, restore_state
 from .writer import (
     PENDING_KEY,
@@ -239,6 +248,7 @@ def delete_queryset(queryset):
             rows = list(local_rows(model, using).select_for_update().filter(pk__in=pks).order_by("cdms_pk"))
             remote = [row for row in rows if row.cdms_pk]
             taken = read_cascade(model, {row.cdms_pk for row in remote})
+            refresh_stale_links(model, [row.pk for row in rows], taken, using)
             rehearse(lambda: _delete_locally(model, rows, taken, using), using)
             done, failures = run_concurrently(lambda row: settle.delete(migrator, row.cdms_pk), remote)
             deleted = [row for row in rows if not row.cdms_pk] + _items(done)

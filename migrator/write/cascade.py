@@ -69,19 +69,27 @@ def record_key(model, record):
     return record[get_migrator(model).key_attribute].lower()
 
 
-def remove_cascade(model, parent_pks, taken, using):
-    """Remove the local rows of what the CRM delete takes; returns removed rows by model label.
+def refresh_stale_links(model, parent_pks, taken, using):
+    """Check by key the local children linked to these parents that the CRM no longer holds under them.
 
-    Local children still linked to these parents that the CRM no longer holds under them are
-    checked by key first: refreshed where the CRM has them elsewhere, removed where it has none.
+    Refreshed where the CRM has them elsewhere, removed where it has none; none of them is
+    among what the delete takes. Costs nothing when the mirror is fresh.
     """
-    known = {child: {record_key(child, r) for r in records} for child, records in taken}
+    known = _known(taken)
     for child, name in parental_children(model):
         linked = child._base_manager.db_manager(using).filter(**{f"{name}__in": parent_pks}).exclude(cdms_pk=None)
         stale = set(linked.values_list("cdms_pk", flat=True)) - known.get(child, set())
         if stale:
             _verify(child, stale, using)
-    return remove_children(model, parent_pks, using, known=known)
+
+
+def remove_cascade(model, parent_pks, taken, using):
+    """Remove the local rows of what the CRM delete takes (no CRM request); returns removed rows by model label."""
+    return remove_children(model, parent_pks, using, known=_known(taken))
+
+
+def _known(taken):
+    return {child: {record_key(child, r) for r in records} for child, records in taken}
 
 
 def _verify(model, keys, using):

@@ -55,7 +55,15 @@ from ..mirror.reconcile import resolve_foreign_keys
 from ..mirror.revisions import record_versions
 from ..mirror.vouching import vouch
 from . import settle
-from .cascade import describe, read_cascade, record_key, recreate_body, remove_cascade, with_removed
+from .cascade import (
+    describe,
+    read_cascade,
+    record_key,
+    recreate_body,
+    refresh_stale_links,
+    remove_cascade,
+    with_removed,
+)
 from .snapshot import capture_state, changed_fields, mapped_values, restore_state, take_snapshot
 
 log = logging.getLogger("migrator.write.writer")
@@ -96,6 +104,7 @@ def delete(instance, using=None, **kwargs):
         with transaction.atomic(using=using):
             values = _lock_row(instance, using) or mapped_values(instance)
             taken = read_cascade(type(instance), {key})
+            refresh_stale_links(type(instance), [instance.pk], taken, using)
             removed = remove_cascade(type(instance), [instance.pk], taken, using)
             count, per_model = delete_locally(instance, using, **kwargs)
             check_deferred(using, type(instance), deleting=True)
