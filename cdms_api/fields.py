@@ -62,6 +62,17 @@ class Field:
         """Return the wire JSON for a Python value, for a write body."""
         return value
 
+    def problem(self, value):
+        """Why the CRM cannot store `value` in this attribute (`domains`), or None when it can."""
+        return None
+
+    def checked(self, value):
+        """`value`, or CDMSValueError naming the attribute when the CRM cannot store it."""
+        problem = None if value is None else self.problem(value)
+        if problem:
+            raise CDMSValueError(f"attribute {self.cdms_name}: {problem}")
+        return value
+
     def literal(self, value):
         """Return the $filter literal of a Python value."""
         return odata.literal(value)
@@ -95,14 +106,11 @@ class IntegerField(Field):
 
     def to_cdms(self, value):
         """Return the number; one outside Int32 raises CDMSValueError before anything is sent."""
-        return _in_domain(self.cdms_name, value, domains.int32_problem)
+        return self.checked(value)
 
-
-def _in_domain(name, value, problem_of):
-    problem = None if value is None else problem_of(value)
-    if problem:
-        raise CDMSValueError(f"attribute {name}: {problem}")
-    return value
+    def problem(self, value):
+        """Why `value` is no Int32, or None."""
+        return domains.int32_problem(value) if isinstance(value, int) else None
 
 
 class Int64Field(Field):
@@ -168,8 +176,12 @@ class DateTimeField(Field):
         """Return the `/Date(ms)/` text of an aware datetime."""
         if value is not None and not isinstance(value, datetime):
             raise TypeError(f"{self.cdms_name}: {value!r} is not a datetime")
-        value = _in_domain(self.cdms_name, value, domains.datetime_problem)
+        value = self.checked(value)
         return None if value is None else odata.format_date(value)
+
+    def problem(self, value):
+        """Why `value` is outside the CRM's dates, or None."""
+        return domains.datetime_problem(value) if isinstance(value, datetime) else None
 
 
 class GuidField(Field):
@@ -225,7 +237,11 @@ class OptionSetField(ComplexField):
 
     def to_cdms(self, value):
         """Return `{"Value": n}` (`{"Value": null}` clears it)."""
-        return {"Value": IntegerField(self.cdms_name).to_cdms(value)}
+        return {"Value": self.checked(value)}
+
+    def problem(self, value):
+        """Why `value` is no Int32 option value, or None."""
+        return IntegerField(self.cdms_name).problem(value)
 
 
 class MoneyField(ComplexField):

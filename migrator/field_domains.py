@@ -57,25 +57,10 @@ def check_values(instance):
     error names no field) nor the CRM is asked to store it.
     """
     for name, cdms_field in get_migrator(instance).fields.items():
-        value = getattr(instance, cdms_field_attname(instance, name), None)
-        if value is None:
-            continue
-        problem = _problem(cdms_field, value)
+        value = getattr(instance, instance._meta.get_field(name).attname, None)
+        problem = None if value is None else cdms_field.problem(value)
         if problem:
             raise CDMSValueError(f"{type(instance).__name__}.{name} (attribute {cdms_field.cdms_name}): {problem}")
-
-
-def cdms_field_attname(instance, name):
-    """The attribute of `instance` holding model field `name` (`organisation_id` for a foreign key)."""
-    return instance._meta.get_field(name).attname
-
-
-def _problem(cdms_field, value):
-    if isinstance(cdms_field, cdms_fields.IntegerField | cdms_fields.OptionSetField) and isinstance(value, int):
-        return domains.int32_problem(value)
-    if isinstance(cdms_field, cdms_fields.DateTimeField) and isinstance(value, dt.datetime):
-        return domains.datetime_problem(value)
-    return None
 
 
 def teach_fields():

@@ -129,7 +129,7 @@ def bulk_create(queryset, objs, batch_size=None, ignore_conflicts=False, update_
             _, failed = run_concurrently(lambda obj: settle.delete(migrator, obj.cdms_pk), created)
             for obj, _ in failed:
                 obj.__dict__[PENDING_KEY] = obj.cdms_pk  # the record stays: a retry takes it over
-            report(f"delete {len(created)} {migrator.service}", _keys(failed, migrator), exc)
+            report(f"delete {len(created)} {migrator.service}", _keys(failed, migrator), exc, len(created))
             raise
         restored.restore(_items(failures))
     for obj in created:
@@ -202,7 +202,7 @@ def _write_rows(model, using, operation, rows, names):
             bodies = {id(row): restore_body(row, _only(before[row.pk], mapped), using) for row in undone}
             update = lambda row: get_client().update(migrator.service, row.cdms_pk, bodies[id(row)])  # noqa: E731
             _, failed = run_concurrently(update, undone)
-            report(f"restore {len(undone)} {migrator.service}", _keys(failed, migrator), exc)
+            report(f"restore {len(undone)} {migrator.service}", _keys(failed, migrator), exc, len(undone))
             raise
     refused = {id(row) for row, _ in failures}
     written = [row for row in rows if id(row) not in refused]

@@ -146,8 +146,13 @@ def _quietly(call, *args, **kwargs):
     return True
 
 
-def report(what, failed, cause):
-    """Log a compensation; raise CompensationFailedError (from `cause`) naming what could not be undone."""
+def report(what, failed, cause, undone=1):
+    """Log a compensation of `undone` CRM changes; raise CompensationFailedError naming what stayed undone.
+
+    With nothing to undo (the failure came before the CRM accepted anything) it says nothing.
+    """
+    if not undone:
+        return
     if not failed:
         log.error("The local write failed after the CRM accepted it; compensated: %s", what)
         return

@@ -88,3 +88,14 @@ def test_a_filter_with_a_dotless_i_finds_what_the_local_database_finds(cdms, val
     list(Organisation.objects.all())  # every record local now
     local = sorted(Organisation.objects.skip_cdms().filter(city__icontains=value).values_list("city", flat=True))
     assert found == local
+
+
+def test_bulk_writes_outside_the_domain_are_refused_before_any_crm_write(cdms, caplog):
+    Organisation.objects.create(name="Acme", number_of_employees=1)
+    with count_requests() as counter, pytest.raises(CDMSValueError):
+        Organisation.objects.bulk_create([Organisation(name="Big", number_of_employees=2**31)])
+    with pytest.raises(CDMSValueError):
+        Organisation.objects.filter(name="Acme").update(number_of_employees=2**31)
+    assert [r.method for r in counter.requests if r.method != "GET"] == []
+    assert Organisation.objects.skip_cdms().get().number_of_employees == 1 and cdms.store.count("Account") == 1
+    assert "compensated" not in caplog.text  # nothing reached the CRM, so nothing was undone
