@@ -24,6 +24,9 @@ from .predicate import RELAXED, Const, Junction, KeySet, conjoin
 
 # CRM 2011 answers collections 50 records a page, whatever the request asks.
 KEYS_PER_PAGE = 50
+# Most bytes a `$select` may take: half of IIS's 2,048-byte query string, so a filter keeps room.
+# A wider one (a mapping of a hundred attributes, or a wide parent expanded) reads whole records.
+SELECT_BYTES = 1024
 
 
 def selection(migrator, expand=()):
@@ -35,7 +38,7 @@ def selection(migrator, expand=()):
         if navigation in expand:
             parent = get_migrator(migrator.model_class._meta.get_field(name).related_model)
             names += [f"{navigation}/{attribute}" for attribute in parent.select]
-    return names
+    return names if odata.encoded_length(",".join(names)) <= SELECT_BYTES else None
 
 
 def room(migrator, *, expand=None, select=(), **options):

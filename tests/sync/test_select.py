@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from cdms_api.counting import count_requests
 from contact.models import Contact
+from migrator import fetch
 from migrator.cdms_migrator import get_migrator
 from migrator.mirror.follower import follow
 from migrator.mirror.import_windows import import_one_window
@@ -201,3 +202,12 @@ def test_with_select_turned_off_reads_fetch_whole_records(cdms, settings, settin
         [org] = Organisation.objects.filter(city="Leeds")
     assert org.name == "Acme"
     assert [selected(r) for r in counter.requests] == [None]
+
+
+def test_a_select_too_long_for_the_query_string_reads_whole_records():
+    class Wide:
+        select = [f"optevia_Attribute{i:03}" for i in range(60)]
+        navigation = {}
+
+    assert fetch.selection(get_migrator(Organisation)) is not None
+    assert fetch.selection(Wide()) is None
