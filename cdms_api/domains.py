@@ -18,7 +18,8 @@ DATETIMES = (
     dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
 )
 # Read-only through OrganizationData.svc: a record's state changes only through SetStateRequest.
-READ_ONLY_ATTRIBUTES = frozenset({"StateCode", "StatusCode"})
+# Custom entities name them in lower case (`statecode`, `statuscode`).
+READ_ONLY_ATTRIBUTES = frozenset({"StateCode", "StatusCode", "statecode", "statuscode"})
 
 
 def int32_problem(value):
