@@ -1,6 +1,7 @@
 """Width benchmark: what `$select` saves on records at the CRM's real width.
 
 Run: .venv/bin/python bench/width.py [--rows 100000] [--latency-ms 20] [--steps pages,import,celery,follow]
+                                    [--modes select,whole]
 
 Every step runs twice, with `$select` (the default) and without (`CDMS_SELECT=false`: whole
 records, every attribute and navigation link the emulator serves), so the difference is what
@@ -62,6 +63,7 @@ def parse_args():
     parser.add_argument("--rows", type=int, default=100_000, help="accounts in the emulator of steps 2 to 4")
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--steps", default="pages,import,celery,follow", help="comma-separated")
+    parser.add_argument("--modes", default="select,whole", help="steps 2 to 4: with $select, whole records, or both")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL"),
@@ -180,7 +182,7 @@ def pages_step(workdir):
 
 # -- 2 to 4. throughput -----------------------------------------------------------------------
 
-MODES = (("$select", "true"), ("whole", "false"))
+MODES = {"select": ("$select", "true"), "whole": ("whole", "false")}
 
 
 class Throughput(bench_follow.Bench):
@@ -193,8 +195,8 @@ class Throughput(bench_follow.Bench):
 
     def modes(self):
         """Run the caller's loop body once with `$select` and once without; yields the mode's name."""
-        for mode, select in MODES:
-            self.select = select
+        for name in self.args.modes.split(","):
+            mode, self.select = MODES[name]
             yield mode
         self.select = "true"
 
