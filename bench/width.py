@@ -63,7 +63,7 @@ def parse_args():
     parser.add_argument("--rows", type=int, default=100_000, help="accounts in the emulator of steps 2 to 4")
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--steps", default="pages,import,celery,follow", help="comma-separated")
-    parser.add_argument("--modes", default="select,whole", help="steps 2 to 4: with $select, whole records, or both")
+    parser.add_argument("--modes", default="select,whole", help="steps 2 to 4: select, whole, or both")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL"),
