@@ -17,7 +17,8 @@ run (else a fresh SQLite file); CELERY_BROKER_URL the broker.
    CreatedOn, ModifiedOn, VersionNumber and the mapped ones: exactly what is selected, without
    the `__metadata` the CRM adds to every record); "mapped fields alone" keeps only the
    attributes of the mapping's own fields (no key, no system attributes). Both are encoded as the
-   emulator encodes (Python's `json.dumps`), so the ratios compare like with like.
+   emulator encodes (Python's `json.dumps`), so the ratios compare like with like. The "2016
+   width" rows add what the 2016 Data Hub mapped beyond today's mappings, as a wider mapping would.
 2. import: `cdms_import --full --entity Account --workers 4` in one process, rows/s.
 3. celery: `cdms_import --celery --full --entity Account` on 2 Celery worker processes of 4
    threads each (as bench/follow.py runs them), seconds and rows/s.
@@ -46,6 +47,21 @@ SERVICE = "/XRMServices/2011/OrganizationData.svc"
 JSON = {"Accept": "application/json"}
 PAGES = 10
 PARSE_REPEATS = 20
+# What the 2016 Data Hub mapped beyond today's mappings (uktrade/data-hub-korben,
+# `korben/etl/spec.py`): the "2016 width" rows show the ratios at the width a full mapping reads.
+WIDER_2016 = {
+    "Account": [
+        "optevia_CompaniesHouseNumber", "optevia_Address1", "optevia_Address2", "optevia_Address3",
+        "optevia_Address4", "optevia_TownCity", "optevia_StateCounty", "optevia_PostCode", "Description",
+        "WebSiteURL", "optevia_Country", "optevia_UKRegion", "optevia_BusinessType", "optevia_Sector",
+        "optevia_EmployeeRange", "optevia_TurnoverRange", "ParentAccountId",
+    ],
+    "Contact": [
+        "optevia_Title", "JobTitle", "optevia_CountryCode", "optevia_TelephoneNumber", "optevia_Address1",
+        "optevia_Address2", "optevia_Address3", "optevia_Address4", "optevia_TownCity", "optevia_StateCounty",
+        "optevia_PostCode", "optevia_Country", "optevia_PrimaryContact",
+    ],
+}  # fmt: skip
 
 
 def _load(name, file):
@@ -97,11 +113,16 @@ def selections():
         set(contact.select) | {f"{expand}/{name}" for name in account.select},
         mapped(contact) | {f"{expand}/{name}" for name in mapped(account)},
     )
-    return {
+    reads = {
         "Account": ("AccountSet", fetch.selection(account), None, set(account.select), mapped(account)),
         "Contact": ("ContactSet", fetch.selection(contact), None, set(contact.select), mapped(contact)),
         "Contact + organisation": ("ContactSet", fetch.selection(contact, [expand]), expand, *contact_and_parent),
     }
+    for name in ("Account", "Contact"):
+        entity_set, select, _, stored, fields = reads[name]
+        wider = [attribute for attribute in WIDER_2016[name] if attribute not in select]
+        reads[f"{name}, 2016 width"] = (entity_set, select + wider, None, stored | set(wider), fields | set(wider))
+    return reads
 
 
 def page_bodies(base_url, entity_set, params):
