@@ -181,7 +181,7 @@ def save_raw(instance, using=None):
             try:
                 client.update(migrator.service, key, body)
                 done = "merged"
-                record = client.get(migrator.service, key)
+                record = fetch.record(migrator, key)
             except CDMSNotFoundError:
                 record = client.create(migrator.service, body, key=key)
                 done = "created"

@@ -8,6 +8,7 @@ sent, counted as `assertNumQueries` counts SQL.
 
 import pytest
 from django.core.management import call_command
+from reversion.models import Version
 
 from cdms_api.counting import count_requests
 from contact.models import Contact
@@ -147,6 +148,17 @@ def test_the_read_after_a_merge_asks_for_the_mapped_attributes(cdms):
     assert [r.method for r in counter.requests] == ["MERGE", "GET"]
     assert selected(counter.requests[1]) == read_attributes(Organisation)
     assert Organisation.objects.skip_cdms().get(pk=org.pk).modified == org.modified
+
+
+def test_the_read_after_reverting_a_version_asks_for_the_mapped_attributes(cdms):
+    org = Organisation.objects.create(name="Acme", city="Leeds")
+    org.city = "York"
+    org.save()
+    with count_requests() as counter:
+        Version.objects.get_for_object(org)[1].revert()
+    assert [r.method for r in counter.requests] == ["MERGE", "GET"]
+    assert selected(counter.requests[1]) == read_attributes(Organisation)
+    assert Organisation.objects.skip_cdms().get(pk=org.pk).city == "Leeds"
 
 
 def test_a_merge_whose_answer_was_lost_is_read_back_with_the_mapped_attributes(cdms, settings):
