@@ -162,11 +162,15 @@ class CDMSClient:
                 url=url[:200],
             )
 
-    def filter_room(self, entity, **options):
-        """Return the encoded length a `$filter` may have in a list request with these other options."""
+    def filter_room(self, entity, *, one_page=False, **options):
+        """Return the encoded length a `$filter` may have in a list request with these other options.
+
+        `one_page`: the answer never spans pages (at most 50 records, the CRM's fixed page size),
+        so no room is kept for the `$skiptoken` of a `__next` link.
+        """
         url = self.url(odata.entity_set(entity), options)
         query = urlsplit(url).query
-        taken = len("&$filter=") + SKIPTOKEN_ROOM
+        taken = len("&$filter=") + (0 if one_page else SKIPTOKEN_ROOM)
         return min(self.max_query_bytes - len(query), self.max_url_bytes - len(url)) - taken
 
     def _rebase(self, link):
@@ -257,7 +261,7 @@ class CDMSClient:
 
     def _observe(self, method, url, status, ms, attempt):
         name = self.entity_set_of(url)
-        counting.record(counting.RequestRecord(method, name, status, ms, attempt))
+        counting.record(counting.RequestRecord(method, name, status, ms, attempt, urlsplit(url).query))
         log.debug("%s %s -> %s in %.0f ms (attempt %d)", method, name, status or "no answer", ms, attempt)
 
     def _log_retry(self, method, url, exc, attempt, wait):

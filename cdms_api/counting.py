@@ -14,17 +14,23 @@ import logging
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One HTTP request: effective method, entity set, status (None if no answer), milliseconds."""
+    """One HTTP request: effective method, entity set, status (None if no answer), milliseconds, query string."""
 
     method: str
     entity_set: str
     status: int | None
     ms: float
     attempt: int = 1
+    query: str = ""
+
+    def option(self, name):
+        """The decoded value of a query option (`"$select"`), or None if the request had none."""
+        return dict(parse_qsl(self.query, keep_blank_values=True)).get(name)
 
 
 @dataclass

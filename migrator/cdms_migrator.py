@@ -55,6 +55,12 @@ class BaseCDMSMigrator:
         """The CRM primary key attribute, e.g. `AccountId`."""
         return odata.key_attribute(self.service)
 
+    @property
+    def select(self):
+        """The attributes a read asks the CRM for (`$select`): the key, the system ones and every mapped one."""
+        mapped = [field.cdms_name for field in (*SYSTEM_FIELDS.values(), *self.fields.values())]
+        return list(dict.fromkeys([self.key_attribute, *mapped]))
+
     def field(self, name):
         """The CRM field for a model field name (mapped or system), or None."""
         return self.fields.get(name) or SYSTEM_FIELDS.get(name)

@@ -122,6 +122,9 @@ DEFAULTS = {
     "CDMS_ADFS_URL": ("", _optional_url),
     "CDMS_SYNC_MAX_ROWS": (5000, _count),
     "CDMS_WRITE_CONCURRENCY": (8, _count),
+    # False: reads fetch whole records (every attribute the CRM has) instead of `$select`ing the
+    # mapped ones; only to measure what `$select` saves (bench/width.py).
+    "CDMS_SELECT": (True, _flag),
     # Seconds past which a stale change watermark makes /readyz answer 503 rather than degraded.
     "CDMS_READY_MAX_WATERMARK_AGE": (None, _optional_seconds),
     # Bounded-staleness reads and the change follower (see docs/consistency.md).

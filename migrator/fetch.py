@@ -5,6 +5,10 @@ non-ASCII character costs up to nine). `fit` turns a predicate into parts whose 
 at least what it selects, each of which fits in one request: a key set or a long `or` is split
 into several requests whose results are united; a part of an `and` too long to send is relaxed
 to true, which is sound because a where-tree with NOT pushed down is monotone in its leaves.
+
+Every read of records asks `$select` for what the sync layer reads (`selection`): the key, the
+system attributes and the mapped ones, and the same of each parent it expands (`nav/Attr`). A
+real CRM record has hundreds of attributes and navigation links, most of which nothing maps.
 """
 
 import contextvars
@@ -13,13 +17,34 @@ from concurrent.futures import ThreadPoolExecutor
 
 from cdms_api import odata
 
+from .cdms_migrator import get_migrator
+from .conf import cdms_settings
 from .connection import get_client
 from .predicate import RELAXED, Const, Junction, KeySet, conjoin
 
+# CRM 2011 answers collections 50 records a page, whatever the request asks.
+KEYS_PER_PAGE = 50
+# Most bytes a `$select` may take: half of IIS's 2,048-byte query string, so a filter keeps room.
+# A wider one (a mapping of a hundred attributes, or a wide parent expanded) reads whole records.
+SELECT_BYTES = 1024
 
-def room(migrator, **options):
+
+def selection(migrator, expand=()):
+    """The `$select` of a read of `migrator`'s records expanding `expand` (None: whole records)."""
+    if not cdms_settings.CDMS_SELECT:
+        return None
+    names = list(migrator.select)
+    for name, navigation in migrator.navigation.items():
+        if navigation in expand:
+            parent = get_migrator(migrator.model_class._meta.get_field(name).related_model)
+            names += [f"{navigation}/{attribute}" for attribute in parent.select]
+    return names if odata.encoded_length(",".join(names)) <= SELECT_BYTES else None
+
+
+def room(migrator, *, expand=None, select=(), **options):
     """The encoded length a `$filter` may have in a list request with these other options."""
-    return get_client().filter_room(migrator.service, **options)
+    select = selection(migrator, expand or ()) if select == () else select
+    return get_client().filter_room(migrator.service, select=select, expand=expand, **options)
 
 
 def size(predicate):
@@ -73,16 +98,59 @@ def _pack(parts, limit):
 def pages(migrator, predicate, *, orderby=None, top=None, expand=None):
     """Pages of CRM records matching `predicate` (which must fit in one request)."""
     return get_client().list(
-        migrator.service, filter=predicate.render(), orderby=orderby or None, top=top, expand=expand or None
+        migrator.service,
+        filter=predicate.render(),
+        orderby=orderby or None,
+        top=top,
+        expand=expand or None,
+        select=selection(migrator, expand or ()),
     )
+
+
+def key_parts(migrator, keys, select=()):
+    """Key sets of the migrator's own keys, as many a request as the URL limit allows, each answered in one page.
+
+    A by-key answer holds at most one record a key and the CRM's pages hold 50, so a part of at
+    most 50 keys never has a `__next`: no room is kept for a `$skiptoken`.
+    """
+    if not keys:
+        return []
+    parts = fit(KeySet(migrator.key_attribute, frozenset(keys)), room(migrator, select=select, one_page=True))
+    return [
+        KeySet(part.path, frozenset(chunk))
+        for part in parts
+        for chunk in _chunks(sorted(part.keys), KEYS_PER_PAGE)
+    ]
+
+
+def _chunks(items, size):
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def by_keys(migrator, keys):
     """Pages of the CRM records with these keys, as many keys a request as the URL limit allows."""
-    if not keys:
-        return
-    for part in fit(KeySet(migrator.key_attribute, frozenset(keys)), room(migrator)):
+    for part in key_parts(migrator, keys):
         yield from pages(migrator, part)
+
+
+def keys_present(migrator, keys):
+    """The keys among `keys` the CRM has (lower case), asking only for keys."""
+    key, found = migrator.key_attribute, set()
+    for part in key_parts(migrator, keys, select=[key]):
+        for page in get_client().list(migrator.service, filter=part.render(), select=[key]):
+            found.update(record[key].lower() for record in page)
+    return found
+
+
+def record(migrator, key):
+    """The CRM record with this key, with the attributes a read asks for."""
+    return get_client().get(migrator.service, key, select=selection(migrator))
+
+
+def window_pages(migrator, window):
+    """Pages of the CRM records changed in an import window, in ModifiedOn order (key order within)."""
+    orderby = ["ModifiedOn", migrator.key_attribute]
+    return get_client().list(migrator.service, filter=window.filter(), orderby=orderby, select=selection(migrator))
 
 
 _prefetchers = threading.local()

@@ -51,7 +51,7 @@ def parse_options(schema, entity, query_string):
     opts.skip = _count(raw, "$skip")
     opts.orderby = parse_orderby(entity, raw.get("$orderby"))
     opts.expand = parse_expand(entity, raw.get("$expand"))
-    opts.select, opts.nested_select = parse_select(schema, entity, raw.get("$select"))
+    opts.select, opts.nested_select = parse_select(schema, entity, raw.get("$select"), opts.expand)
     return opts
 
 
@@ -96,8 +96,8 @@ def parse_expand(entity, text):
     return names
 
 
-def parse_select(schema, entity, text):
-    """(root names or None for all, {navigation: names}) of `$select`."""
+def parse_select(schema, entity, text, expand=()):
+    """(root names or None for all, {navigation: names}) of `$select`; `nav/Attr` only for an expanded `nav`."""
     names = _names(text)
     if not names or "*" in names:
         return None, {}
@@ -105,6 +105,8 @@ def parse_select(schema, entity, text):
     for name in names:
         head, _, tail = name.partition("/")
         nav = entity.navigation(head)
+        if tail and nav and head not in expand:
+            raise bad_request(f"Only properties specified in $expand can be traversed in $select: '{name}'.")
         if tail and nav:
             nested.setdefault(head, set()).add(_checked(schema.entities[nav.target], tail))
         elif not tail and (nav or entity.attribute(head)):

@@ -32,11 +32,11 @@ def render(service_root, entity, row, names, select=None, version_number="string
     return record
 
 
-def lookup_names(schema, db, entities, rows):
-    """{referenced GUID: display name} for every lookup value in `rows` (served targets only)."""
+def lookup_names(schema, db, entities, rows, select=None):
+    """{referenced GUID: display name} for every lookup value in `rows` (served targets only; `select`ed ones)."""
     wanted = {}
     for entity in entities:
-        for attr in (a for a in entity.attributes if a.type == s.LOOKUP):
+        for attr in (a for a in entity.attributes if a.type == s.LOOKUP and (select is None or a.name in select)):
             for row in rows:
                 if row[attr.column] is not None:
                     wanted.setdefault(row[attr.name + "__t"], set()).add(row[attr.column])

@@ -33,6 +33,7 @@ from django.utils import timezone
 from cdms_api import odata
 from cdms_api.exceptions import CDMSError
 
+from .. import fetch
 from ..cdms_migrator import get_migrator
 from ..conf import cdms_settings
 from ..connection import get_client
@@ -79,7 +80,7 @@ def _round(model, migrator, holder, using):
     overlap = dt.timedelta(seconds=cdms_settings.CDMS_FOLLOW_OVERLAP)
     since = _start_cursor(entity, using)
     result = FollowResult(entity)
-    query = {"orderby": ["ModifiedOn", migrator.key_attribute]}
+    query = {"orderby": ["ModifiedOn", migrator.key_attribute], "select": fetch.selection(migrator)}
     if since is not None:
         query["filter"] = f"ModifiedOn ge {odata.literal(since - overlap)}"
     client = get_client()

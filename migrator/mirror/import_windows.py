@@ -13,7 +13,6 @@ from django.db import connections, router, transaction
 
 from migrator import fetch
 from migrator.cdms_migrator import get_migrator
-from migrator.connection import get_client
 from migrator.exceptions import ObjectsNotInSyncError
 from migrator.mirror.reconcile import reconcile_page
 from migrator.mirror.state import ImportCursor
@@ -32,9 +31,8 @@ def import_one_window(model, index):
         return "nothing"
     window = windows.split(cursor.run_start, cursor.run_end, cursor.run_windows)[index]
     _mark(migrator.service, index, cursor.run_start, "windows_taken")
-    orderby = ["ModifiedOn", migrator.key_attribute]
     # The next page is on its way while this one is written.
-    pages = fetch.prefetched(lambda: get_client().list(migrator.service, filter=window.filter(), orderby=orderby))
+    pages = fetch.prefetched(lambda: fetch.window_pages(migrator, window))
     _write_pages(model, iter(pages))
     _mark(migrator.service, index, cursor.run_start, "windows_done")
     return "done"

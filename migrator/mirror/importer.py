@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cdms_api.odata import parse_date
+from migrator import fetch
 from migrator.cdms_migrator import get_migrator
 from migrator.conf import cdms_settings
 from migrator.connection import get_client
@@ -229,9 +230,7 @@ class EntityImport:
         if stop.is_set():
             return
         try:
-            client = get_client()
-            orderby = ["ModifiedOn", self.migrator.key_attribute]
-            for page in client.list(self.migrator.service, filter=window.filter(), orderby=orderby):
+            for page in fetch.window_pages(self.migrator, window):
                 if not _put(pages, (window.index, page), stop):
                     return
             _put(pages, (window.index, _END), stop)

@@ -197,9 +197,7 @@ def _sweep_range(model, part, holder, using):
 
 def _remove_proven_gone(model, migrator, candidates, using):
     # Only the keys matter: a record found here is alive, and its changes are the follower's.
-    key = migrator.key_attribute
-    found = {record[key].lower() for page in fetch.by_keys(migrator, candidates) for record in page}
-    gone = candidates - found
+    gone = candidates - fetch.keys_present(migrator, candidates)
     return remove_gone(model, gone, using) if gone else 0
 
 

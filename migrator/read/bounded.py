@@ -5,7 +5,7 @@ A queryset's bound S comes from `.max_staleness(S)`, else from `CDMS_MAX_STALENE
 (`gate`: the change watermark within S for every read; the delete watermark, for what
 verification cannot check, only marks the answer). A read the mirror answers is evaluated by
 the local database, and the model instances (or plain rows, or the rows of each part of a
-union) it returns are verified by key, one batched request per 26 keys, except those a CRM
+union) it returns are verified by key, one batched request per 27 keys (Organisation), except those a CRM
 answer showed within the bound (`mirror.vouching`): a row deleted or changed in the CRM is
 removed or refreshed and the query is evaluated again, so a row deleted more than S ago is never
 shown and a slice stays full. `CDMS_UNVERIFIED_READS` turns verification off (deletions are then

@@ -20,6 +20,7 @@ import logging
 
 from cdms_api.exceptions import CDMSError, CDMSNotFoundError
 
+from .. import fetch
 from ..connection import get_client
 
 log = logging.getLogger("migrator.write.settle")
@@ -36,7 +37,7 @@ def merge(migrator, key, body):
     except CDMSNotFoundError:
         raise
     except CDMSError as exc:
-        record = _read_back(client, migrator, key)
+        record = _read_back(migrator, key)
         if record is None or record is GONE or not holds(migrator, record, body):
             raise
         log.warning("%s %s: the MERGE's answer was lost (%s); the CRM holds it", migrator.service, key, exc)
@@ -51,7 +52,7 @@ def delete(migrator, key):
     except CDMSNotFoundError:
         log.info("%s %s was already gone from the CRM", migrator.service, key)
     except CDMSError as exc:
-        if _read_back(client, migrator, key) is not GONE:
+        if _read_back(migrator, key) is not GONE:
             raise
         log.warning("%s %s: the DELETE's answer was lost (%s); the record is gone", migrator.service, key, exc)
 
@@ -62,10 +63,10 @@ def holds(migrator, record, body):
     return all(fields[name].from_cdms(record.get(name)) == fields[name].from_cdms(v) for name, v in body.items())
 
 
-def _read_back(client, migrator, key):
+def _read_back(migrator, key):
     """The record, GONE if the CRM answers without it, None if the CRM does not answer."""
     try:
-        return client.get(migrator.service, key)
+        return fetch.record(migrator, key)
     except CDMSNotFoundError:
         return GONE
     except CDMSError as exc:

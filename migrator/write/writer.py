@@ -39,6 +39,7 @@ from reversion import revisions as reversion
 
 from cdms_api.exceptions import CDMSDuplicateKeyError, CDMSError, CDMSNotFoundError
 
+from .. import fetch
 from ..cdms_migrator import SYSTEM_FIELDS, get_migrator
 from ..connection import get_client
 from ..exceptions import CompensationFailedError
@@ -180,7 +181,7 @@ def save_raw(instance, using=None):
             try:
                 client.update(migrator.service, key, body)
                 done = "merged"
-                record = client.get(migrator.service, key)
+                record = fetch.record(migrator, key)
             except CDMSNotFoundError:
                 record = client.create(migrator.service, body, key=key)
                 done = "created"
@@ -330,7 +331,7 @@ def _update(instance, migrator, using, kwargs):
 def _reread(client, migrator, instance, using):
     asked = timezone.now()
     try:
-        record = client.get(migrator.service, instance.cdms_pk)
+        record = fetch.record(migrator, instance.cdms_pk)
     except CDMSError as exc:
         # The MERGE landed; keep the old `modified` so the next read finds the CRM newer
         # and converges.

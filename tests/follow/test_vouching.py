@@ -51,7 +51,7 @@ def test_a_first_view_costs_one_request_per_26_rows_and_a_repeat_view_none(mirro
     age_vouches()
     with count_requests() as first:
         assert api.get(LIST, {"page_size": 50}).status_code == 200
-    assert first.count == 2  # 50 rows: 26 keys a request
+    assert first.count == 2  # 50 rows: 27 keys a request
     with count_requests() as repeat, CaptureQueriesContext(connection) as statements:
         response = api.get(LIST, {"page_size": 50})
     assert len(response.json()["results"]) == 50
