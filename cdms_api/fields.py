@@ -19,7 +19,6 @@ foreign key) and a lookup kept as the referenced record's logical name and GUID
 the OData endpoint will not write (`StateCode`, money's `X_Base`) is `writable=False`.
 """
 
-import math
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -224,11 +223,7 @@ class DoubleField(Field):
         """Return an `Edm.Double` literal (`2.5`, never a decimal's `2.5M`)."""
         if value is None or isinstance(value, bool):
             return odata.literal(value)
-        number = float(value)
-        if not math.isfinite(number):
-            raise ValueError(f"{value} cannot be a CRM floating point number")
-        text = repr(number)
-        return text if ("." in text or "e" in text) else text + ".0"
+        return odata.literal(odata.Double(value))
 
 
 class DateTimeField(Field):
