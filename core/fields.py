@@ -26,7 +26,9 @@ class OpenChoiceSelect(forms.Select):
         groups = super().optgroups(name, value, attrs)
         known = {str(choice) for choice, _ in self.choices}
         for index, current in enumerate(v for v in value if v not in ("", "None") and v not in known):
-            option = self.create_option(name, current, f"{current} (not among the choices)", True, len(groups) + index)
+            option = self.create_option(
+                name, current, f"{current} (not among the choices)", True, len(groups) + index
+            )
             groups.append((None, [option], len(groups)))
         return groups
 

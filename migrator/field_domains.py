@@ -2,9 +2,9 @@
 
 `teach_fields()` runs once at start-up: every model field mapped to a CRM whole number, big
 integer, decimal, money amount, floating point number or datetime (`cdms_api.domains`) gets
-validators for that range, and a reference (`ReferenceField`) one for its form and targets, so a model form (the admin) and a
-DRF model serializer (the API, whose schema then states the bounds) answer a 400 naming the
-field instead of the CRM refusing the write. They join the field's computed `validators`, not
+validators for that range, and a reference (`ReferenceField`) one for its form and targets,
+so a model form (the admin) and a DRF model serializer (the API, whose schema then states the
+bounds) answer a 400 naming the field instead of the CRM refusing the write. They join the field's computed `validators`, not
 its constructor arguments, so migrations never see them; on SQLite they replace Django's own
 64-bit bounds, which the CRM's Int32 is inside. When the CRM is retired this module goes, and
 PostgreSQL's `integer` column still holds the same range.
@@ -18,7 +18,6 @@ from django.utils.deconstruct import deconstructible
 from cdms_api import domains
 from cdms_api import fields as cdms_fields
 from cdms_api.exceptions import CDMSValueError
-
 from core.owners import register_read_only
 
 from .cdms_migrator import get_migrator, registered_migrators

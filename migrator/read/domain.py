@@ -38,7 +38,11 @@ def bounds(cdms_field):
 def _finer_than_kept(cdms_field, value):
     """True when a decimal `value` has more digits after the point than the CRM keeps in this field."""
     precision = getattr(cdms_field, "precision", None)
-    if precision is None or not isinstance(value, Decimal | float) or isinstance(cdms_field, cdms_fields.DoubleField):
+    if (
+        precision is None
+        or not isinstance(value, Decimal | float)
+        or isinstance(cdms_field, cdms_fields.DoubleField)
+    ):
         return False
     value = Decimal(repr(value)) if isinstance(value, float) else value
     return value.is_finite() and value != value.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_FLOOR)

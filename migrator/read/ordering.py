@@ -3,9 +3,10 @@
 Numbers (whole, big, decimal, money, floating point), booleans and datetimes order alike in
 both systems; strings do not (the CRM orders case- and accent-insensitively), neither do GUIDs
 (SQL Server orders their bytes differently), option sets (the CRM orders them by their labels,
-not their values) or lookups (by the referenced record's name). SQL Server puts nulls first in ascending order; so do SQLite and MySQL, but
-PostgreSQL puts them last. There a single nullable key is still fetched in order, in two
-parts: the rows where it is null and the rows where it is not (`NullsApart`).
+not their values) or lookups (by the referenced record's name). SQL Server puts nulls first in
+ascending order; so do SQLite and MySQL, but PostgreSQL puts them last. There a single nullable
+key is still fetched in order, in two parts: the rows where it is null and the rows where it is
+not (`NullsApart`).
 """
 
 from dataclasses import dataclass
