@@ -5,9 +5,9 @@ integer, decimal, money amount, floating point number or datetime (`cdms_api.dom
 validators for that range, and a reference (`ReferenceField`) one for its form and targets,
 so a model form (the admin) and a DRF model serializer (the API, whose schema then states the
 bounds) answer a 400 naming the field instead of the CRM refusing the write. They join the
-field's computed `validators`, not its constructor arguments, so migrations never see them; on SQLite they replace Django's own
-64-bit bounds, which the CRM's Int32 is inside. When the CRM is retired this module goes, and
-PostgreSQL's `integer` column still holds the same range.
+field's computed `validators`, not its constructor arguments, so migrations never see them; on
+SQLite they replace Django's own 64-bit bounds, which the CRM's Int32 is inside. When the CRM
+is retired this module goes, and PostgreSQL's `integer` column still holds the same range.
 """
 
 import datetime as dt
