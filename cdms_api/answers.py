@@ -84,6 +84,19 @@ def payload(response, method, url):
     return body
 
 
+def document(response, method, url):
+    """Return the EDMX bytes of a 2xx `$metadata` answer (an HTML sign-in page is not one)."""
+    content_type = response.headers.get("Content-Type", "")
+    if "xml" not in content_type.lower() or b"Edmx" not in response.content[:2048]:
+        raise CDMSUnexpectedResponseError(
+            f"the answer is not a $metadata document (Content-Type {content_type or 'missing'})",
+            status=response.status_code,
+            method=method,
+            url=url,
+        )
+    return response.content
+
+
 def _shape_problem(body):
     if body is None:
         return "the answer is not JSON"

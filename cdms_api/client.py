@@ -119,11 +119,18 @@ class CDMSClient:
     def request(self, method, path, *, params=None, json=None, idempotent):
         """Send one CRM request (retried only if `idempotent`); return its JSON, or None if empty."""
         url = self.url(path, params)
+        return self._retrying(method, url, json, idempotent, answers.payload)
+
+    def metadata(self):
+        """Return the service's `$metadata` document (EDMX bytes)."""
+        return self._retrying("GET", self.url("$metadata"), None, True, answers.document)
+
+    def _retrying(self, method, url, json, idempotent, read):
         started = self.retry.clock()
         attempt = 1
         while True:
             try:
-                return answers.payload(self._send(method, url, json, attempt), method, url)
+                return read(self._send(method, url, json, attempt), method, url)
             except RETRYABLE as exc:
                 exc.attempt = attempt
                 wait = self.retry.delay(attempt, started) if idempotent else None

@@ -4,6 +4,7 @@ import argparse
 import contextlib
 import logging
 
+from .edmx import MetadataError
 from .schema import VERSION_NUMBER_MODES
 from .server import Emulator
 
@@ -44,6 +45,12 @@ def parse_args(argv=None):
     )
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument(
+        "--metadata",
+        metavar="FILE",
+        help="serve the entities of this CRM 2011 $metadata (EDMX) document, e.g. one saved by "
+        "`manage.py cdms_metadata --save FILE` (default: the shipped declarations of the 2016 CDMS)",
+    )
+    parser.add_argument(
         "--cascade",
         choices=("parental", "referential"),
         default="parental",
@@ -81,7 +88,26 @@ def main(argv=None):
     """Start the emulator and serve until interrupted."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    emu = Emulator(
+    try:
+        emu = _emulator(args)
+    except (OSError, MetadataError) as exc:
+        raise SystemExit(f"python -m cdms_api.emulator: cannot serve --metadata {args.metadata}: {exc}")
+    if args.seed_demo and _empty(emu.store):
+        seeding = logging.getLogger("cdms_api.emulator.seed")
+        emu.store.seed_demo(args.seed_demo, contacts_per_account=args.seed_contacts, progress=seeding.info)
+    server = emu.create_server(args.host, args.port, args.threads)
+    print(f"CRM 2011 emulator serving {emu.service_root}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+
+
+def _empty(store):
+    """True when the store holds no organisations (or does not serve them)."""
+    return "Account" in store.schema.entities and store.count("Account") == 0
+
+
+def _emulator(args):
+    return Emulator(
         args.data,
         page_size=args.page_size,
         latency_ms=args.latency_ms,
@@ -94,14 +120,8 @@ def main(argv=None):
         max_query_bytes=args.max_query_bytes,
         clock_offset=args.clock_offset,
         version_number=args.version_number,
+        metadata=args.metadata,
     )
-    if args.seed_demo and emu.store.count("Account") == 0:
-        seeding = logging.getLogger("cdms_api.emulator.seed")
-        emu.store.seed_demo(args.seed_demo, contacts_per_account=args.seed_contacts, progress=seeding.info)
-    server = emu.create_server(args.host, args.port, args.threads)
-    print(f"CRM 2011 emulator serving {emu.service_root}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
 
 
 if __name__ == "__main__":

@@ -11,12 +11,10 @@ import traceback
 from email.utils import formatdate
 from urllib.parse import quote
 
-from . import schema as s
 from .answers import Response, error_response, json_response
 from .atom import check_acceptable, render_atom, wants_json
 from .control import control
 from .errors import CRMError
-from .metadata import metadata_xml
 from .reads import read
 from .routing import SERVICE_PATH, Call, route, service_path
 from .writes import check_size, write
@@ -122,7 +120,7 @@ class App:
         self.emu.stats.record(call.method, call.path)
         if self.emu.latency_ms:
             time.sleep(self.emu.latency_ms / 1000)
-        entity_set = _entity_set_of(call.path)
+        entity_set = _entity_set_of(call.path, self.emu.store.schema)
         fault = self.emu.faults.take(call.method, entity_set)
         if fault and not fault.after:
             response = self.fault_response(fault, None)
@@ -163,7 +161,7 @@ class App:
         try:
             if not as_json:
                 check_acceptable(environ.get("HTTP_ACCEPT", ""))
-            route(call)
+            route(call, self.emu.store.schema)
             _check_method(call)
             if call.method != "GET":
                 call.body = _read_body(environ)
@@ -178,9 +176,9 @@ class App:
         """Answer a routed request."""
         store, accept = self.emu.store, environ.get("HTTP_ACCEPT", "")
         if call.special == "metadata":
-            return Response(200, [("Content-Type", "application/xml;charset=utf-8")], metadata_xml())
+            return Response(200, [("Content-Type", "application/xml;charset=utf-8")], store.schema.document)
         if call.special == "service":
-            sets = [e.set_name for e in s.ENTITIES.values()]
+            sets = [e.set_name for e in store.schema]
             return json_response(200, {"d": {"EntitySets": sets}})
         if call.method == "GET":
             return self.render(200, [], read(store, call, self.emu.page_size), call, as_json, accept)
@@ -197,10 +195,10 @@ class App:
         return Response(status, [("Content-Type", content_type), *headers], body)
 
 
-def _entity_set_of(path):
+def _entity_set_of(path, schema):
     rest = path[len(SERVICE_PATH) :].lstrip("/")
     name = rest.split("(")[0].split("/")[0]
-    return name if name in s.BY_SET else None
+    return name if name in schema.by_set else None
 
 
 def _kind(call):

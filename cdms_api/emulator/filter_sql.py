@@ -47,7 +47,7 @@ def resolve(entity, path):
         return attr.column, "int", attr
     if attr.type == s.MONEY and member == ("Value",):
         return attr.column, "decimal", attr
-    if attr.type in (s.INT, s.BOOL, s.DECIMAL, s.DATETIME, s.GUID) and not member:
+    if attr.type in (s.INT, s.BIGINT, s.BOOL, s.DECIMAL, s.DOUBLE, s.DATETIME, s.GUID) and not member:
         return attr.column, attr.type, attr
     raise bad_request(f"Cannot filter on '{'/'.join(path)}' of type {attr.type}.")
 
@@ -90,6 +90,8 @@ def _guid(attr, text):
 CONVERTERS = {
     "string": {"string": lambda a, v: fold(v)},
     "int": {"int": _int},
+    "bigint": {"int": lambda a, v: int(v)},
+    "double": {"int": lambda a, v: float(v), "decimal": lambda a, v: float(v), "double": lambda a, v: float(v)},
     "bool": {"bool": lambda a, v: int(v)},
     "decimal": {"int": _decimal, "decimal": _decimal, "double": _decimal},
     "datetime": {"datetime": _datetime},

@@ -35,7 +35,7 @@ class Options:
     skiptoken: str | None = None
 
 
-def parse_options(entity, query_string):
+def parse_options(schema, entity, query_string):
     """The Options of a query string; a 400 for anything CRM 2011 does not support."""
     raw = {}
     for name, value in parse_qsl(query_string, keep_blank_values=True):
@@ -51,7 +51,7 @@ def parse_options(entity, query_string):
     opts.skip = _count(raw, "$skip")
     opts.orderby = parse_orderby(entity, raw.get("$orderby"))
     opts.expand = parse_expand(entity, raw.get("$expand"))
-    opts.select, opts.nested_select = parse_select(entity, raw.get("$select"))
+    opts.select, opts.nested_select = parse_select(schema, entity, raw.get("$select"))
     return opts
 
 
@@ -96,7 +96,7 @@ def parse_expand(entity, text):
     return names
 
 
-def parse_select(entity, text):
+def parse_select(schema, entity, text):
     """(root names or None for all, {navigation: names}) of `$select`."""
     names = _names(text)
     if not names or "*" in names:
@@ -106,7 +106,7 @@ def parse_select(entity, text):
         head, _, tail = name.partition("/")
         nav = entity.navigation(head)
         if tail and nav:
-            nested.setdefault(head, set()).add(_checked(s.ENTITIES[nav.target], tail))
+            nested.setdefault(head, set()).add(_checked(schema.entities[nav.target], tail))
         elif not tail and (nav or entity.attribute(head)):
             pass
         else:

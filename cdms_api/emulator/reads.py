@@ -6,7 +6,6 @@ one per lookup target for display names), whatever the size of the store.
 
 from urllib.parse import parse_qsl, urlencode
 
-from . import schema as s
 from .errors import not_found
 from .filter_parser import parse
 from .filter_sql import compile_filter
@@ -45,7 +44,7 @@ def existing_row(store, entity, key):
 
 def read_navigation(store, call, entity, row, nav, page_size):
     """Related records of one record: a collection, or a single record (404 when empty)."""
-    target = s.ENTITIES[nav.target]
+    target = store.schema.entities[nav.target]
     if nav.many:
         where = (f'"{nav.attribute}" = ? AND "{nav.attribute}__t" = ?', [row[entity.key], entity.logical_name])
         call.entity = target
@@ -59,7 +58,7 @@ def read_navigation(store, call, entity, row, nav, page_size):
 
 def read_collection(store, call, entity, page_size, base=None):
     """One page of a collection: `{"results": [...], "__next": ...}`."""
-    opts = parse_options(entity, call.query_string)
+    opts = parse_options(store.schema, entity, call.query_string)
     where, params = [base[0]] if base else [], list(base[1]) if base else []
     if opts.filter:
         sql, filter_params = compile_filter(entity, parse(opts.filter))
@@ -101,9 +100,9 @@ def _next_url(call, token):
 
 def read_records(store, call, entity, rows, opts=None):
     """Wire records of `rows` with `$select` and `$expand` applied."""
-    opts = opts or parse_options(entity, call.query_string)
+    opts = opts or parse_options(store.schema, entity, call.query_string)
     with store.lock:
-        names = lookup_names(store.db, [entity], rows)
+        names = lookup_names(store.schema, store.db, [entity], rows)
         records = [render(call.root, entity, row, names, opts.select, store.version_number) for row in rows]
         for nav_name in opts.expand:
             _expand(store, call, entity, rows, records, entity.navigation(nav_name), opts)
@@ -111,7 +110,7 @@ def read_records(store, call, entity, rows, opts=None):
 
 
 def _expand(store, call, entity, rows, records, nav, opts):
-    target = s.ENTITIES[nav.target]
+    target = store.schema.entities[nav.target]
     select = opts.nested_select.get(nav.name)
     if nav.many:
         related = _many_targets(store, entity, nav, rows)
@@ -119,7 +118,7 @@ def _expand(store, call, entity, rows, records, nav, opts):
     else:
         related = _single_targets(store, entity, nav, rows)
         flat = list(related.values())
-    names = lookup_names(store.db, [target], flat)
+    names = lookup_names(store.schema, store.db, [target], flat)
     for row, record in zip(rows, records, strict=True):
         value = related.get(row[entity.key])
         if nav.many:
@@ -131,7 +130,7 @@ def _expand(store, call, entity, rows, records, nav, opts):
 
 
 def _many_targets(store, entity, nav, rows):
-    target = s.ENTITIES[nav.target]
+    target = store.schema.entities[nav.target]
     keys = [row[entity.key] for row in rows]
     if not keys:
         return {}
@@ -148,7 +147,7 @@ def _many_targets(store, entity, nav, rows):
 
 
 def _single_targets(store, entity, nav, rows):
-    target = s.ENTITIES[nav.target]
+    target = store.schema.entities[nav.target]
     refs = {
         row[entity.key]: row[nav.attribute]
         for row in rows

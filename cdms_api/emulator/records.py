@@ -4,8 +4,6 @@ from . import schema as s
 from .routing import record_root
 from .values import to_wire
 
-NAME_ATTRIBUTE = {"account": "Name", "contact": "FullName"}
-
 
 def key_uri(service_root, entity, key):
     """The absolute URI of one record (its service root in lower case, as a real CRM writes it)."""
@@ -34,25 +32,24 @@ def render(service_root, entity, row, names, select=None, version_number="string
     return record
 
 
-def lookup_names(db, entities, rows):
-    """{referenced GUID: display name} for every lookup value in `rows`."""
+def lookup_names(schema, db, entities, rows):
+    """{referenced GUID: display name} for every lookup value in `rows` (served targets only)."""
     wanted = {}
     for entity in entities:
         for attr in (a for a in entity.attributes if a.type == s.LOOKUP):
             for row in rows:
                 if row[attr.column] is not None:
                     wanted.setdefault(row[attr.name + "__t"], set()).add(row[attr.column])
-    names = {s.SYSTEM_USER["Id"]: s.SYSTEM_USER["Name"]}
+    names = {}
     for logical, keys in wanted.items():
-        names.update(_names_of(db, logical, sorted(keys)))
+        names.update(_names_of(db, schema.by_logical.get(logical), sorted(keys)))
     return names
 
 
-def _names_of(db, logical, keys):
-    target = s.BY_LOGICAL.get(logical)
-    if target is None:
+def _names_of(db, target, keys):
+    column = target and target.primary_name
+    if column is None:
         return {}
-    column = NAME_ATTRIBUTE[logical]
     found = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]

@@ -3,7 +3,6 @@
 import re
 from dataclasses import dataclass
 
-from . import schema as s
 from .errors import bad_request, not_found
 from .values import parse_guid
 
@@ -48,7 +47,7 @@ def record_root(service_root):
     return service_root.replace(SERVICE_PATH, RECORD_PATH)
 
 
-def route(call):
+def route(call, schema):
     """Fill in the entity, key and property of `call` from its path (404/400 when invalid)."""
     rest = call.path[len(SERVICE_PATH) :]
     if rest in ("", "/"):
@@ -59,9 +58,9 @@ def route(call):
         return call
     match = PATH_RE.match(rest)
     set_name = match.group("set") if match else rest.strip("/").split("/")[0]
-    if set_name not in s.BY_SET:
+    if set_name not in schema.by_set:
         raise not_found(f"Resource not found for the segment '{set_name}'.")
-    call.entity = s.BY_SET[set_name]
+    call.entity = schema.by_set[set_name]
     if not match or (match.group("prop") or "").startswith("$"):
         raise bad_request(f"The URI segment '{rest}' is not supported.")
     if match.group("key") is not None:

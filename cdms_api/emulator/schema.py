@@ -1,17 +1,22 @@
-"""The emulated CRM's entities and attributes, declared once as data.
+"""The emulated CRM's entities and attributes: data read from a `$metadata` document (see `edmx`).
 
-Everything else (storage columns, wire conversion, `$metadata`, `$filter` typing, navigation
-properties) is derived from these declarations, so adding an attribute is a one-line change.
+Everything else (storage columns, wire conversion, `$filter` typing, navigation properties) is
+derived from these declarations. An emulator serves one `Schema`: by default the shipped
+declarations of the entities the 2016 Data Hub used, at the real CDMS's width
+(`declarations/cdms-2016.edmx`); `--metadata FILE` serves another CRM's entities.
 """
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
-STRING, MEMO, INT, BOOL, DECIMAL, MONEY, DATETIME, GUID, LOOKUP, OPTIONSET = (
+STRING, MEMO, INT, BIGINT, BOOL, DECIMAL, DOUBLE, MONEY, DATETIME, GUID, LOOKUP, OPTIONSET = (
     "string",
     "memo",
     "int",
+    "bigint",
     "bool",
     "decimal",
+    "double",
     "money",
     "datetime",
     "guid",
@@ -20,6 +25,9 @@ STRING, MEMO, INT, BOOL, DECIMAL, MONEY, DATETIME, GUID, LOOKUP, OPTIONSET = (
 )
 TEXT_TYPES = (STRING, MEMO)
 TYPE_PREFIX = "Microsoft.Crm.Sdk.Data.Services."
+# The system attributes every record has, stamped by the CRM (their names are the same on
+# system and custom entities).
+STAMPS = ("CreatedOn", "ModifiedOn", "VersionNumber")
 
 
 @dataclass(frozen=True)
@@ -30,13 +38,19 @@ class Attribute:
     type: str
     max_length: int = 0
     precision: int = 0
+    # Lookups: the logical names it may refer to (empty: any, as for a foreign document that
+    # does not say).
     targets: tuple = ()
     indexed: bool = False
+    # The key and the stamps: set by the CRM, never by a write body.
     system: bool = False
-    # Lookups only: the relationship is Parental (deleting the target deletes this record too,
-    # CRM 2011's default for a contact's parent account) rather than Referential.
+    # Set by the CRM (FullName, CreatedBy, a money attribute's `_Base`): a write carrying one
+    # is accepted and the value ignored, as CRM 2011 does.
+    read_only: bool = False
+    # Lookups only: the target logical names whose deletion deletes this record too (a Parental
+    # relationship, CRM 2011's default for a contact's parent account) rather than unlinking it.
     parental: tuple = ()
-    # An Edm.Int64 (stored and compared as an integer): OData v2 JSON sends it as a string.
+    # An Edm.Int64 sent as OData v2 JSON sends it (a string) in the VersionNumber mode.
     int64: bool = False
 
     @property
@@ -52,7 +66,7 @@ class Attribute:
 
 @dataclass(frozen=True)
 class Navigation:
-    """A navigation property: a relationship seen from one side."""
+    """A navigation property: a relationship seen from one side, through the lookup `attribute`."""
 
     name: str
     target: str
@@ -62,26 +76,24 @@ class Navigation:
 
 @dataclass
 class Entity:
-    """One entity: schema name, logical name, attributes and navigation properties."""
+    """One entity: schema name, entity set, key, attributes and navigation properties."""
 
     name: str
     attributes: list
     navigations: list = field(default_factory=list)
+    set_name: str = ""
+    key: str = ""
+
+    def __post_init__(self):
+        self.set_name = self.set_name or self.name + "Set"
+        self.key = self.key or self.name + "Id"
+        self.by_name = {a.name: a for a in self.attributes}
+        self.nav_by_name = {n.name: n for n in self.navigations}
 
     @property
     def logical_name(self):
         """The lower-case logical name, as in a lookup's LogicalName."""
         return self.name.lower()
-
-    @property
-    def set_name(self):
-        """The OData entity set name."""
-        return self.name + "Set"
-
-    @property
-    def key(self):
-        """The primary key attribute name."""
-        return self.name + "Id"
 
     def attribute(self, name):
         """The attribute called `name` (case-sensitive), or None."""
@@ -89,82 +101,37 @@ class Entity:
 
     def navigation(self, name):
         """The navigation property called `name`, or None."""
-        return next((n for n in self.navigations if n.name == name), None)
+        return self.nav_by_name.get(name)
 
-    def __post_init__(self):
-        self.by_name = {a.name: a for a in self.attributes}
-
-
-def S(name, max_length=100, indexed=False):
-    """A single-line string attribute."""
-    return Attribute(name, STRING, max_length=max_length, indexed=indexed)
-
-
-def _system(name, key_index=True):
-    return [
-        Attribute(name + "Id", GUID, system=True),
-        Attribute("CreatedOn", DATETIME, system=True, indexed=True),
-        Attribute("ModifiedOn", DATETIME, system=True, indexed=True),
-        Attribute("VersionNumber", INT, system=True, int64=True),
-        Attribute("StateCode", OPTIONSET),
-        Attribute("StatusCode", OPTIONSET),
-        Attribute("OwnerId", LOOKUP, targets=("systemuser",)),
-    ]
+    @cached_property
+    def primary_name(self):
+        """The attribute a lookup's `Name` shows (CRM's primary name attribute), or None."""
+        prefix, _, rest = self.name.rpartition("_")
+        wanted = ["FullName", "Name", "Subject"] + ([f"{prefix}_name", f"{prefix}_{rest}"] if prefix else [])
+        text = {a.name.lower(): a.name for a in self.attributes if a.type in TEXT_TYPES}
+        return next((text[w.lower()] for w in wanted if w.lower() in text), None)
 
 
-ACCOUNT = Entity(
-    "Account",
-    _system("Account")
-    + [
-        S("Name", 160, indexed=True),
-        S("optevia_Alias", 100, indexed=True),
-        Attribute("optevia_ukorganisation", BOOL),
-        S("EMailAddress1", 100, indexed=True),
-        S("Address1_Line1", 250),
-        S("Address1_City", 80, indexed=True),
-        S("Address1_PostalCode", 20, indexed=True),
-        S("Telephone1", 50),
-        S("WebSiteURL", 200),
-        Attribute("NumberOfEmployees", INT, indexed=True),
-        Attribute("Revenue", MONEY, precision=4),
-        Attribute("optevia_Score", DECIMAL, precision=2),
-        Attribute("Description", MEMO, max_length=2000),
-        Attribute("optevia_LastVerified", DATETIME, indexed=True),
-        Attribute("PrimaryContactId", LOOKUP, targets=("contact",)),
-    ],
-    [
-        Navigation("contact_customer_accounts", "Contact", "ParentCustomerId", many=True),
-        Navigation("account_primary_contact", "Contact", "PrimaryContactId", many=False),
-    ],
-)
+class Schema:
+    """The entities one emulator serves, and the `$metadata` document they were read from."""
 
-CONTACT = Entity(
-    "Contact",
-    _system("Contact")
-    + [
-        S("FirstName", 50, indexed=True),
-        S("LastName", 50, indexed=True),
-        S("FullName", 160, indexed=True),
-        S("EMailAddress1", 100, indexed=True),
-        S("JobTitle", 100),
-        S("Telephone1", 50),
-        S("MobilePhone", 50),
-        Attribute("ParentCustomerId", LOOKUP, targets=("account", "contact"), indexed=True, parental=("account",)),
-        Attribute("BirthDate", DATETIME),
-        Attribute("Description", MEMO, max_length=2000),
-    ],
-    [Navigation("contact_customer_accounts", "Account", "ParentCustomerId", many=False)],
-)
+    def __init__(self, entities, document):
+        self.entities = {e.name: e for e in entities}
+        self.by_set = {e.set_name: e for e in entities}
+        self.by_logical = {e.logical_name: e for e in entities}
+        self.document = document
 
-ENTITIES = {e.name: e for e in (ACCOUNT, CONTACT)}
-BY_SET = {e.set_name: e for e in ENTITIES.values()}
-BY_LOGICAL = {e.logical_name: e for e in ENTITIES.values()}
+    def __iter__(self):
+        return iter(self.entities.values())
+
+    def lookups_to(self, ent):
+        """(entity, lookup attribute) pairs that may refer to `ent`."""
+        for other in self:
+            for attr in other.attributes:
+                if attr.type == LOOKUP and ent.logical_name in (attr.targets or (ent.logical_name,)):
+                    yield other, attr
+
 
 # How VersionNumber (an Edm.Int64) is sent: "string" as OData v2 writes 64-bit integers
 # ("1047332"), "int" as a JSON number, "absent" as null (as seen on a real CRM 2011).
 VERSION_NUMBER_MODES = ("string", "int", "absent")
-
-# Read-only attributes that a write body may echo back; CRM ignores them.
-READ_ONLY = ("CreatedOn", "ModifiedOn", "VersionNumber", "FullName")
-# OwnerId points at a systemuser, which the emulator does not store: one fixed user owns everything.
-SYSTEM_USER = {"Id": "8a0f3a4c-6d7e-4c1b-9f0e-2b5d1c3a7e90", "LogicalName": "systemuser", "Name": "CRM Admin"}

@@ -5,6 +5,7 @@ import threading
 import waitress
 from waitress import wasyncore
 
+from . import edmx
 from .adfs import ClaimsSignIn
 from .app import App
 from .faults import Faults, Stats
@@ -31,8 +32,10 @@ class Emulator:
         adfs_users=None,
         adfs_session_seconds=8 * 3600,
         adfs_expiry="redirect",
+        metadata=None,
     ):
-        self.store = Store(data_path, cascade=cascade, clock_offset=clock_offset)
+        schema = edmx.load(metadata) if metadata else None
+        self.store = Store(data_path, cascade=cascade, clock_offset=clock_offset, schema=schema)
         self.default_version_number = version_number
         self.version_number = version_number
         self.faults = Faults()

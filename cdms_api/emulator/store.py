@@ -6,6 +6,7 @@ in-process API (`insert`, `update`, `get`, `delete`, `count`) takes and returns 
 the HTTP interface, but bypasses it (tests use it to arrange records "made by other CRM users").
 """
 
+import functools
 import sqlite3
 import threading
 import uuid
@@ -13,6 +14,7 @@ from datetime import datetime
 
 from cdms_api import crm_codes
 
+from . import edmx
 from . import schema as s
 from . import seed as demo
 from .ddl import create_sql
@@ -21,14 +23,33 @@ from .records import lookup_names, render
 from .values import DATE_RE, datetime_ms, fold, now_ms, parse_guid, to_columns
 
 DEFAULT_ROOT = "http://127.0.0.1/XRMServices/2011/OrganizationData.svc"
-DEFAULTS = {"StateCode": {"Value": 0}, "StatusCode": {"Value": 1}, "OwnerId": s.SYSTEM_USER}
+# The one system user who owns, creates and modifies every record the emulator makes; a record
+# in SystemUserSet when that entity is served, as a real CRM's SYSTEM user is.
+SYSTEM_USER = {"Id": "8a0f3a4c-6d7e-4c1b-9f0e-2b5d1c3a7e90", "LogicalName": "systemuser", "Name": "CRM Admin"}
+# What a create leaves out gets these, on every entity that has the attribute (custom entities
+# name their state attributes in lower case).
+DEFAULTS = {"statecode": {"Value": 0}, "statuscode": {"Value": 1}, "ownerid": SYSTEM_USER}
+# Read-only lookups the CRM stamps on every create (and ModifiedBy on every change).
+STAMPED_BY = ("CreatedBy", "ModifiedBy")
 
 
-def entity_of(name):
+@functools.cache
+def shipped_schema():
+    """The shipped declarations (parsed once per process)."""
+    return edmx.load()
+
+
+def entity_of(name, schema=None):
     """The schema Entity called `name` ("Account"); a 404 if unknown."""
-    if name not in s.ENTITIES:
+    schema = schema or shipped_schema()
+    if name not in schema.entities:
         raise not_found(f"Entity '{name}' does not exist.")
-    return s.ENTITIES[name]
+    return schema.entities[name]
+
+
+def defaults(ent):
+    """The values a create of `ent` starts from."""
+    return {a.name: DEFAULTS[a.name.lower()] for a in ent.attributes if a.name.lower() in DEFAULTS}
 
 
 def _ms(value):
@@ -45,10 +66,11 @@ PARENTAL, REFERENTIAL = "parental", "referential"
 class Store:
     """SQLite-backed records of every entity in the schema."""
 
-    def __init__(self, path=None, cascade=PARENTAL, clock_offset=0.0, version_number="string"):
+    def __init__(self, path=None, cascade=PARENTAL, clock_offset=0.0, version_number="string", schema=None):
         if cascade not in (PARENTAL, REFERENTIAL):
             raise ValueError(f"cascade must be {PARENTAL!r} or {REFERENTIAL!r}, not {cascade!r}")
         self.cascade = cascade
+        self.schema = schema or shipped_schema()
         self.version_number = version_number
         # The CRM server's clock against this machine's, in seconds: it stamps CreatedOn and
         # ModifiedOn and the answers' Date header (a real CRM's clock is often tens of seconds off).
@@ -61,15 +83,29 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA cache_size=-65536")
-        for entity in s.ENTITIES.values():
+        for entity in self.schema:
             for statement in create_sql(entity):
                 self.db.execute(statement)
         self.service_root = DEFAULT_ROOT
         self._version = self._max_version()
+        self._add_system_user()
 
     def _max_version(self):
-        tables = [f'SELECT MAX(VersionNumber) FROM "{e.name}"' for e in s.ENTITIES.values()]
-        return max((self.db.execute(sql).fetchone()[0] or 0) for sql in tables)
+        versioned = [e for e in self.schema if e.attribute("VersionNumber")]
+        tables = [f'SELECT MAX("VersionNumber") FROM "{e.name}"' for e in versioned]
+        return max((self.db.execute(sql).fetchone()[0] or 0 for sql in tables), default=0)
+
+    def _add_system_user(self):
+        users = self.schema.by_logical.get("systemuser")
+        if users is None or self.row(users, SYSTEM_USER["Id"]) is not None:
+            return
+        first, last = SYSTEM_USER["Name"].split()
+        attrs = {users.key: SYSTEM_USER["Id"], "FirstName": first, "LastName": last}
+        self.insert(users.name, {k: v for k, v in attrs.items() if users.attribute(k)}, created_on=0)
+
+    def entity(self, name):
+        """The Entity called `name` ("Account"); a 404 if this store does not serve it."""
+        return entity_of(name, self.schema)
 
     def next_version(self):
         """A fresh, store-wide increasing VersionNumber."""
@@ -95,10 +131,11 @@ class Store:
     # -- in-process API ---------------------------------------------------------------------
     def insert(self, entity, attrs, created_on=None, modified_on=None):
         """Create a record from wire JSON `attrs`; returns the full wire record."""
-        ent = entity_of(entity)
+        ent = self.entity(entity)
         with self.lock:
             key = self._new_key(ent, attrs)
-            values = self.prepare(ent, {**DEFAULTS, **attrs})
+            values = self.prepare(ent, {**defaults(ent), **attrs})
+            values.update(self._stamped_by(ent, STAMPED_BY))
             created = _ms(created_on) or self.now_ms()
             values.update({ent.key: key, "CreatedOn": created, "ModifiedOn": _ms(modified_on) or created})
             values["VersionNumber"] = self.next_version()
@@ -107,7 +144,7 @@ class Store:
 
     def update(self, entity, key, attrs, modified_on=None):
         """Change exactly the attributes in `attrs`; bumps VersionNumber; returns the full record."""
-        ent = entity_of(entity)
+        ent = self.entity(entity)
         with self.lock:
             row = self.row(ent, key)
             if row is None:
@@ -120,15 +157,15 @@ class Store:
 
     def replace(self, entity, key, attrs):
         """PUT semantics: every writable attribute not in `attrs` goes back to its default."""
-        ent = entity_of(entity)
-        writable = [a.name for a in ent.attributes if not a.system and a.name not in s.READ_ONLY]
-        full = {name: DEFAULTS.get(name) for name in writable}
+        ent = self.entity(entity)
+        writable = [a.name for a in ent.attributes if not (a.system or a.read_only)]
+        full = {name: defaults(ent).get(name) for name in writable}
         full.update(attrs)
         return self.update(entity, key, full)
 
     def get(self, entity, key):
         """The full wire record, or None."""
-        ent = entity_of(entity)
+        ent = self.entity(entity)
         with self.lock:
             row = self.row(ent, key)
             return None if row is None else self.render(ent, [row])[0]
@@ -139,7 +176,7 @@ class Store:
         Other lookups pointing at it are cleared, as an update of the record holding them
         (its ModifiedOn and VersionNumber move, so a change follower sees it).
         """
-        ent = entity_of(entity)
+        ent = self.entity(entity)
         with self.lock:
             row = self.row(ent, key)
             if row is None:
@@ -154,15 +191,16 @@ class Store:
 
     def count(self, entity):
         """How many records `entity` has."""
-        ent = entity_of(entity)
+        ent = self.entity(entity)
         with self.lock:
             return self.db.execute(f'SELECT COUNT(*) FROM "{ent.name}"').fetchone()[0]
 
     def reset(self):
         """Delete every record."""
         with self.lock:
-            for ent in s.ENTITIES.values():
+            for ent in self.schema:
                 self.db.execute(f'DELETE FROM "{ent.name}"')
+            self._add_system_user()
 
     def seed_demo(self, n, seed=0, contacts_per_account=3, progress=None):
         """Add `n` demo UK organisations and about `contacts_per_account * n` contacts (see `seed`)."""
@@ -176,7 +214,7 @@ class Store:
 
     def render(self, ent, rows, select=None):
         """Wire records of stored rows, with lookup names resolved in one query per target."""
-        names = lookup_names(self.db, [ent], rows)
+        names = lookup_names(self.schema, self.db, [ent], rows)
         return [render(self.service_root, ent, row, names, select, self.version_number) for row in rows]
 
     def select(self, sql, params=()):
@@ -189,13 +227,16 @@ class Store:
         values = {}
         for name, value in attrs.items():
             attr = ent.attribute(name)
-            if name == "__metadata" or name in s.READ_ONLY:
+            if name == "__metadata":
                 continue
             if attr is None:
                 raise bad_request(f"The property '{name}' does not exist on type '{s.TYPE_PREFIX}{ent.name}'.")
-            if attr.system:
+            if attr.system or attr.read_only:
                 continue
             values.update(to_columns(attr, value))
+            base = ent.attribute(name + "_Base")
+            if attr.type == s.MONEY and base is not None:
+                values[base.column] = values[attr.column]  # one currency: the base amount is the amount
         self._check_lookups(ent, values)
         if ent.attribute("FullName") and ({"FirstName", "LastName"} & set(values)):
             values.update(self._full_name(values, current))
@@ -208,9 +249,16 @@ class Store:
         full = " ".join(p for p in (part("FirstName"), part("LastName")) if p) or None
         return {"FullName": full, "FullName__n": fold(full)}
 
+    @staticmethod
+    def _stamped_by(ent, names):
+        values = {}
+        for attr in filter(None, map(ent.attribute, names)):
+            values.update(to_columns(attr, SYSTEM_USER))
+        return values
+
     def _check_lookups(self, ent, values):
         for attr in (a for a in ent.attributes if a.type == s.LOOKUP):
-            target = s.BY_LOGICAL.get(values.get(attr.name + "__t"))
+            target = self.schema.by_logical.get(values.get(attr.name + "__t"))
             if target and values.get(attr.column) and self.row(target, values[attr.column]) is None:
                 raise bad_request(f"{target.logical_name} With Id = {values[attr.column]} Does Not Exist")
 
@@ -228,7 +276,7 @@ class Store:
 
     def _delete_tree(self, ent, key):
         self.db.execute(f'DELETE FROM "{ent.name}" WHERE "{ent.key}" = ?', [key])
-        for other, attr in self._lookups_to(ent):
+        for other, attr in self.schema.lookups_to(ent):
             children = self.db.execute(
                 f'SELECT "{other.key}" FROM "{other.name}" WHERE "{attr.column}" = ? AND "{attr.name}__t" = ?',
                 [key, ent.logical_name],
@@ -244,10 +292,3 @@ class Store:
                         f'"ModifiedOn" = ?, "VersionNumber" = ? WHERE "{other.key}" = ?',
                         [stamp, self.next_version(), child],
                     )
-
-    @staticmethod
-    def _lookups_to(ent):
-        for other in s.ENTITIES.values():
-            for attr in other.attributes:
-                if attr.type == s.LOOKUP and ent.logical_name in attr.targets:
-                    yield other, attr

@@ -7,6 +7,7 @@ attribute has a `__n` shadow column holding its folded form (casefold, accents s
 SQLite compares and orders like SQL Server's Latin1_General_CI_AI collation.
 """
 
+import math
 import re
 import unicodedata
 import uuid
@@ -19,8 +20,9 @@ from . import schema as s
 from .errors import bad_request
 
 DATE_RE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
-SQL_TYPES = {s.INT: "INTEGER", s.BOOL: "INTEGER", s.OPTIONSET: "INTEGER", s.DECIMAL: "INTEGER"}
-SQL_TYPES.update({s.MONEY: "INTEGER", s.DATETIME: "INTEGER"})
+SQL_TYPES = {s.INT: "INTEGER", s.BIGINT: "INTEGER", s.BOOL: "INTEGER", s.OPTIONSET: "INTEGER"}
+SQL_TYPES.update({s.DECIMAL: "INTEGER", s.MONEY: "INTEGER", s.DATETIME: "INTEGER", s.DOUBLE: "REAL"})
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def fold(text):
@@ -131,8 +133,10 @@ def _lookup(attr, value):
         raise _type_error(attr, value)
     if value.get("Id") is None:
         return {attr.column: None, attr.name + "__t": None}
-    logical = value.get("LogicalName") or attr.targets[0]
-    if logical not in attr.targets:
+    logical = value.get("LogicalName") or (attr.targets[0] if attr.targets else None)
+    if logical is None:
+        raise bad_request(f"Attribute '{attr.name}' needs the LogicalName of the record it refers to.")
+    if attr.targets and logical not in attr.targets:
         raise bad_request(f"Attribute '{attr.name}' cannot refer to a {logical!r}.")
     return {attr.column: parse_guid(value["Id"], f"GUID in '{attr.name}'"), attr.name + "__t": logical}
 
@@ -151,6 +155,12 @@ def _scalar(attr, value):
         if problem:
             raise bad_request(f"Attribute '{attr.name}': {problem}.")
         return value
+    if kind == s.BIGINT:
+        return _int64(attr, value)
+    if kind == s.DOUBLE:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise _type_error(attr, value)
+        return float(value)
     if kind == s.BOOL:
         if not isinstance(value, bool):
             raise _type_error(attr, value)
@@ -160,6 +170,17 @@ def _scalar(attr, value):
     if kind == s.DATETIME:
         return _date(attr, value)
     return parse_guid(value, f"GUID in '{attr.name}'")
+
+
+def _int64(attr, value):
+    """An Edm.Int64: OData v2 JSON sends it as a string, and a number is accepted too."""
+    if isinstance(value, str) and re.fullmatch(r"-?\d{1,19}", value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _type_error(attr, value)
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise bad_request(f"Attribute '{attr.name}': {value} is outside the range of a 64-bit integer.")
+    return value
 
 
 def to_columns(attr, value):
@@ -195,4 +216,6 @@ def to_wire(attr, row, names):
         return bool(value)
     if kind == s.DATETIME:
         return wire_date(value)
+    if kind == s.BIGINT and not attr.int64:  # VersionNumber: as the emulator's mode says
+        return str(value)  # OData v2 JSON writes an Edm.Int64 as a string
     return value

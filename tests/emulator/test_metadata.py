@@ -19,7 +19,7 @@ def test_every_navigation_property_has_an_association_and_an_association_set(crm
     associations = {a.get("Name"): a for a in document.iter(f"{EDM}Association")}
     sets = {a.get("Association"): a for a in document.iter(f"{EDM}AssociationSet")}
     navigations = list(document.iter(f"{EDM}NavigationProperty"))
-    assert len(navigations) == 3
+    assert len(navigations) > 200  # the 2016 domain's entities and the relationships between them
     for navigation in navigations:
         name = navigation.get("Relationship").removeprefix(NS)
         roles = {end.get("Role"): end for end in associations[name].iter(f"{EDM}End")}

@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 from cdms_api.emulator.errors import CRMError
 from cdms_api.emulator.filter_parser import Call, Compare, Literal, Logical, Member, Not, parse, tokenize
 from cdms_api.emulator.filter_sql import compile_filter
-from cdms_api.emulator.schema import ACCOUNT
-from cdms_api.emulator.store import Store
+from cdms_api.emulator.store import Store, entity_of
+
+ACCOUNT = entity_of("Account")
 
 
 def test_precedence_or_below_and_below_not_below_comparison():

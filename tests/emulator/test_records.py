@@ -83,10 +83,10 @@ def test_lookup_carries_id_logical_name_and_name(crm):
 def test_money_and_decimals_are_json_strings_and_dates_are_utc_milliseconds(crm):
     record = crm.store.insert(
         "Account",
-        {"Revenue": {"Value": "12"}, "optevia_Score": 1.5, "optevia_LastVerified": "/Date(1451606400123)/"},
+        {"Revenue": {"Value": "12"}, "optevia_ParentOwned": 1.5, "optevia_LastVerified": "/Date(1451606400123)/"},
     )
     assert record["Revenue"] == {"Value": "12.0000"}
-    assert record["optevia_Score"] == "1.50"
+    assert record["optevia_ParentOwned"] == "1.50"
     assert record["optevia_LastVerified"] == "/Date(1451606400000)/"
     assert re.fullmatch(r"/Date\(\d+000\)/", record["CreatedOn"])
 
