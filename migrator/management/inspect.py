@@ -31,6 +31,8 @@ import keyword
 import re
 from dataclasses import dataclass
 
+from cdms_api import fields as cdms_fields
+
 from ..cdms_migrator import registered_migrators
 
 SYSTEM = {"CreatedOn", "ModifiedOn", "VersionNumber"}
@@ -112,15 +114,29 @@ def _unique(name, taken):
 
 
 def _field(name, prop, entity, model, in_run, synced, services):
-    kind, attr = prop.type, _quoted(prop.name)
+    attr = _quoted(prop.name) + (", writable=False" if _set_by_the_crm(prop) else "")
+    found = _typed(name, prop, attr)
+    if found is None and prop.type == "EntityReference":
+        found = _lookup(name, prop, entity, model, in_run, synced, services, attr)
+    return found or _Field(name, "", "", f"{prop.name}: {prop.type} has no Django field; left out")
+
+
+def _set_by_the_crm(prop):
+    """True when the document says the CRM sets the attribute and its converter would not know it."""
+    return prop.read_only and cdms_fields.Field(prop.name).writable
+
+
+def _typed(name, prop, attr):
+    """The field of an attribute that is not a lookup, or None."""
+    kind = prop.type
     nullable = "null=True, blank=True"
     if kind == "Edm.String":
-        if prop.max_length and prop.max_length <= MAX_CHAR_LENGTH:
-            return _Field(
-                name, f"models.CharField(max_length={prop.max_length}, blank=True)", f"fields.StringField({attr})"
-            )
-        memo = "MemoField" if prop.max_length else "StringField"
-        return _Field(name, "models.TextField(blank=True)", f"fields.{memo}({attr})")
+        memo = prop.attribute_type == "Memo" or (prop.max_length or 0) > MAX_CHAR_LENGTH
+        if prop.max_length and not memo:
+            model_field = f"models.CharField(max_length={prop.max_length}, blank=True)"
+            return _Field(name, model_field, f"fields.StringField({attr})")
+        converter = "MemoField" if memo else "StringField"
+        return _Field(name, "models.TextField(blank=True)", f"fields.{converter}({attr})")
     simple = {
         "Edm.Int32": ("models.IntegerField", "IntegerField"),
         "Edm.Int64": ("models.BigIntegerField", "Int64Field"),
@@ -133,7 +149,7 @@ def _field(name, prop, entity, model, in_run, synced, services):
         return _Field(name, f"{model_field}({nullable})", f"fields.{mapping}({attr})")
     if kind == "Edm.Decimal":
         places = DECIMAL_PLACES if prop.scale is None else prop.scale
-        digits = prop.precision or DECIMAL_DIGITS
+        digits = max(prop.precision or DECIMAL_DIGITS, places + 1)
         return _Field(
             name,
             f"models.DecimalField(max_digits={digits}, decimal_places={places}, {nullable})",
@@ -144,7 +160,7 @@ def _field(name, prop, entity, model, in_run, synced, services):
         model_field = f"models.CharField(max_length=36, {nullable})  # noqa: DJ001"
         return _Field(name, model_field, f"fields.GuidField({attr})")
     if kind == "Money":
-        places = MONEY_PLACES if prop.scale is None else prop.scale
+        places = MONEY_PLACES if prop.precision is None else prop.precision
         return _Field(
             name,
             f"models.DecimalField(max_digits={MONEY_DIGITS}, decimal_places={places}, {nullable})",
@@ -157,13 +173,10 @@ def _field(name, prop, entity, model, in_run, synced, services):
             f"fields.OptionSetField({attr})",
             "add the option labels as choices",
         )
-    if kind == "EntityReference":
-        return _lookup(name, prop, entity, model, in_run, synced, services)
-    return _Field(name, "", "", f"{prop.name}: {kind} has no Django field; left out")
+    return None
 
 
-def _lookup(name, prop, entity, model, in_run, synced, services):
-    attr = _quoted(prop.name)
+def _lookup(name, prop, entity, model, in_run, synced, services, attr):
     if len(prop.targets) == 1:
         target = prop.targets[0]
         related = None

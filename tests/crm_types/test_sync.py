@@ -7,6 +7,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from cdms_api.counting import count_requests
@@ -105,7 +106,9 @@ def test_a_slice_ordered_by_money_or_a_double_is_fetched_in_the_crms_order(typed
         cheapest = list(Widget.objects.order_by("price").values_list("name", flat=True)[:2])
         heaviest = Widget.objects.order_by("-weight").first()
     assert cheapest == ["W4", "W3"] and heaviest.name == "W4"
-    assert counter.count == 2  # `$orderby` + `$top`, one request each (nulls apart: none here)
+    # `$orderby` + `$top`, one request each; on PostgreSQL, which puts nulls first descending where
+    # the CRM puts them last, the descending one asks for the nulls and the values apart.
+    assert counter.count == (3 if connection.vendor == "postgresql" else 2)
 
 
 def test_a_widget_of_every_type_is_written_and_read_back_alike(typed_crm):
@@ -244,7 +247,8 @@ def test_an_activity_is_written_and_read_by_its_activity_key(typed_crm):
 
 def test_a_follower_round_over_typed_rows(typed_crm):
     contact, attrs = every_type(typed_crm)
-    keys = [seed_widget(typed_crm, f"F{n}", **attrs) for n in range(60)]
+    earlier = timezone.now() - dt.timedelta(minutes=10)  # before the next round's overlap
+    keys = [seed_widget(typed_crm, f"F{n}", modified_on=earlier, **attrs) for n in range(60)]
     with count_requests() as counter:
         follow(Widget, "test-follower")
     assert counter.count == 2  # 60 changed rows: two pages
@@ -269,7 +273,7 @@ def test_a_bounded_read_of_typed_rows_answers_from_the_mirror(typed_crm, setting
     assert counter.count == 0
     with count_requests() as counter:
         rows = list(Widget.objects.filter(customer=f"contact/{contact}").order_by("weight"))
-    assert len(rows) == 3 and counter.count <= 1  # at most the rows' check by key
+    assert len(rows) == 3 and methods(counter) == ["GET"]  # the rows checked by key, in one request
 
 
 def test_a_failed_local_step_merges_the_old_typed_values_back(typed_crm, monkeypatch):
