@@ -133,3 +133,13 @@ def test_a_filter_value_outside_the_types_range_is_a_400_naming_it(typed_crm, ap
         response = api.get(f"{WIDGETS}?price__gte=1e20&weight__lt=1e12")
     assert response.status_code == 400 and set(response.json()) == {"price__gte", "weight__lt"}
     assert counter.count == 0
+
+
+def test_a_change_of_an_attribute_the_crm_does_not_write_is_a_400_naming_it(typed_crm, api):
+    widget = Widget.objects.get(cdms_pk=seed_widget(typed_crm, "Stateful", statecode={"Value": 0}))
+    with count_requests() as counter:
+        response = api.patch(f"{WIDGETS}{widget.pk}/", {"statecode": 1}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "cdms_value_refused"
+    assert "Widget.statecode (attribute statecode)" in response.json()["detail"]
+    assert [r.method for r in counter.requests] == ["GET"]  # the row read; nothing written
+    assert typed_crm.store.get("new_widget", widget.cdms_pk)["statecode"] == {"Value": 0}

@@ -314,3 +314,41 @@ def test_a_read_only_mapping_reads_and_follows_but_refuses_every_write_before_th
         assert counter.count == 0
     assert typed_crm.store.get("new_widget", key)["new_name"] == "Listed"
     assert local(ReferenceWidget).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_compensated_delete_recreates_the_record_with_its_typed_values(typed_crm):
+    from django.db import DatabaseError
+
+    from tests.sync.local_faults import failing_commit
+
+    contact = seed_contact(typed_crm)
+    key = seed_widget(
+        typed_crm,
+        "Kept",
+        new_Colour={"Value": 7},
+        new_Price={"Value": "12.3400"},
+        new_Weight=0.25,
+        new_BigCount=str(2**40),
+        new_CustomerId={"Id": contact, "LogicalName": "contact"},
+        statecode={"Value": 1},
+    )
+    widget = Widget.objects.get(cdms_pk=key)
+    with failing_commit(), pytest.raises(DatabaseError):
+        widget.delete()
+    record = typed_crm.store.get("new_widget", key)
+    assert (record["new_Colour"], Decimal(record["new_Price"]["Value"])) == ({"Value": 7}, Decimal("12.34"))
+    assert (record["new_Weight"], record["new_BigCount"]) == (0.25, str(2**40))
+    assert record["new_CustomerId"]["Id"] == contact and record["new_CustomerId"]["LogicalName"] == "contact"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_compensated_create_of_typed_values_leaves_nothing_in_the_crm(typed_crm):
+    from django.db import DatabaseError
+
+    from tests.sync.local_faults import failing_commit
+
+    widget = Widget(name="Gone", colour=9, price=Decimal("1.5"), owner=f"systemuser/{OWNER}")
+    with failing_commit(), pytest.raises(DatabaseError):
+        widget.save()
+    assert typed_crm.store.count("new_widget") == 0 and widget.pk is None
