@@ -7,7 +7,8 @@ that reads and writes it:
 | CRM type | model field | mapping |
 |---|---|---|
 | `Edm.String` with a `MaxLength` up to 4000 | `CharField(max_length=..., blank=True)` | `StringField` |
-| `Edm.String` longer, or of no stated length | `TextField(blank=True)` | `MemoField` / `StringField` |
+| `Edm.String` annotated `Memo`, or longer | `TextField(blank=True)` | `MemoField` |
+| `Edm.String` of no stated length | `TextField(blank=True)` | `StringField` |
 | `Edm.Int32` | `IntegerField` | `IntegerField` |
 | `Edm.Int64` | `BigIntegerField` | `Int64Field` |
 | `Edm.Decimal` | `DecimalField(max_digits=23, decimal_places=10)` (or its `Scale`) | `DecimalField` |
@@ -24,7 +25,9 @@ Every field but text is nullable (a CRM null); text holds `""` for one. The key,
 `ModifiedOn` and `VersionNumber` are the base model's (`cdms_pk`, `created`, `modified`,
 `cdms_version`). Types with no Django equivalent (`Edm.Binary`, other complex types) are left
 out with a comment. A lookup is a foreign key when its one target is an entity set of the same
-run, the entity itself, or the entity of a registered mapping.
+run, the entity itself, or the entity of a registered mapping. An attribute the document
+annotates as set by the CRM (`crm:ReadOnly`: `CreatedBy`, `ExchangeRate`...) is mapped
+`writable=False`, as state attributes and money's `_Base` are anyway.
 """
 
 import keyword
