@@ -13,11 +13,14 @@ import re
 import django_filters
 import django_filters.fields
 from django import forms
+from django.core import validators
 from django.db import models
 from django_filters import rest_framework as filters
 from drf_spectacular.drainage import set_override
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
+
+from .fields import OptionSetField
 
 INT64 = (-(2**63), 2**63 - 1)
 TEXT_LOOKUPS = ["exact", "iexact", "icontains", "istartswith"]
@@ -33,6 +36,19 @@ class IntegerFilter(filters.NumberFilter):
     def __init__(self, *args, min_value=INT64[0], max_value=INT64[1], **kwargs):
         super().__init__(*args, min_value=min_value, max_value=max_value, **kwargs)
         set_override(self, "field", {"type": "integer", "minimum": min_value, "maximum": max_value})
+
+
+class BoundedNumberFilter(filters.NumberFilter):
+    """A number (decimal or floating point) within `min_value`..`max_value`, when the field has bounds."""
+
+    def __init__(self, *args, min_value=None, max_value=None, **kwargs):
+        super().__init__(*args, min_value=min_value, max_value=max_value, **kwargs)
+        schema = {"type": "number"}
+        if min_value is not None:
+            schema["minimum"] = float(min_value)
+        if max_value is not None:
+            schema["maximum"] = float(max_value)
+        set_override(self, "field", schema)
 
 
 class YearFilter(IntegerFilter):
@@ -77,7 +93,15 @@ class FilterSet(filters.FilterSet):
 
     @classmethod
     def filter_for_lookup(cls, field, lookup_type):
-        """django-filter's choice, with its lenient boolean swapped for the strict one."""
+        """django-filter's choice, with its lenient boolean swapped for the strict one.
+
+        An option set filters as a whole number (`IntegerFilter`), not a choice: a value the
+        choices lack may be stored, and can be asked for.
+        """
+        if isinstance(field, OptionSetField) and lookup_type in ("exact", "gt", "gte", "lt", "lte"):
+            return IntegerFilter, _number_bounds(field)
+        if isinstance(field, OptionSetField) and lookup_type == "in":
+            return IntegerInFilter, _number_bounds(field)
         filter_class, params = super().filter_for_lookup(field, lookup_type)
         if filter_class is not None and issubclass(filter_class, django_filters.BooleanFilter):
             filter_class = BooleanFilter
@@ -108,6 +132,28 @@ class TextFilter(filters.CharFilter):
         set_override(self, "field", schema)
 
 
+def _value_bounds(model_field):
+    """The bounds of a field's range validators, those it has (a CRM decimal's, money's...)."""
+    bounds = {}
+    for validator in model_field.validators:
+        if isinstance(validator, validators.MinValueValidator):
+            bounds["min_value"] = validator.limit_value
+        if isinstance(validator, validators.MaxValueValidator):
+            bounds["max_value"] = validator.limit_value
+    return bounds
+
+
+def _number_bounds(model_field):
+    """The bounds of a whole number field's range validators (64 bits where it has none)."""
+    low, high = INT64
+    for validator in model_field.validators:
+        if isinstance(validator, validators.MinValueValidator):
+            low = max(low, validator.limit_value)
+        if isinstance(validator, validators.MaxValueValidator):
+            high = min(high, validator.limit_value)
+    return {"min_value": low, "max_value": high}
+
+
 def _text_bounds(model_field):
     return {"max_length": model_field.max_length}
 
@@ -116,6 +162,8 @@ FILTER_OVERRIDES = {
     models.IntegerField: {"filter_class": IntegerFilter},
     models.BooleanField: {"filter_class": BooleanFilter},
     models.DateTimeField: {"filter_class": DateTimeFilter},
+    models.DecimalField: {"filter_class": BoundedNumberFilter, "extra": _value_bounds},
+    models.FloatField: {"filter_class": BoundedNumberFilter, "extra": _value_bounds},
     models.CharField: {"filter_class": TextFilter, "extra": _text_bounds},
     models.EmailField: {"filter_class": TextFilter, "extra": _text_bounds},
 }
