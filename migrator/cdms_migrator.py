@@ -66,12 +66,6 @@ class BaseCDMSMigrator:
         """The CRM primary key attribute, e.g. `AccountId` (or the migrator's `key`)."""
         return self.key or odata.key_attribute(self.service)
 
-    def attributes(self):
-        """The CRM attribute names a read of this entity needs: key, system attributes, mapped ones."""
-        mapped = [field.cdms_name for field in self.fields.values()]
-        system = [field.cdms_name for field in SYSTEM_FIELDS.values()]
-        return list(dict.fromkeys([self.key_attribute, *system, *mapped]))
-
     def refuse_read_only(self, operation):
         """Raise ReadOnlyEntityError, before anything is written, when this mapping is read-only."""
         if self.read_only:

@@ -99,7 +99,7 @@ def test_a_mapping_names_its_entity_set_key_and_the_attributes_it_reads():
 
     visits = get_migrator(Visit)
     assert visits.key_attribute == "ActivityId"
-    assert visits.attributes() == [
+    assert visits.select == [
         "ActivityId",
         "CreatedOn",
         "ModifiedOn",
