@@ -41,7 +41,7 @@ from cdms_api.exceptions import CDMSDuplicateKeyError, CDMSError, CDMSNotFoundEr
 
 from ..cdms_migrator import SYSTEM_FIELDS, get_migrator
 from ..connection import get_client
-from ..exceptions import CompensationFailedError
+from ..exceptions import CompensationFailedError, ObjectsNotInSyncError
 from ..local import (
     alias_for_write,
     check_deferred,
@@ -51,7 +51,7 @@ from ..local import (
     retrying_vanished_parents,
     save_locally,
 )
-from ..mirror.reconcile import resolve_foreign_keys
+from ..mirror.reconcile import LOCAL_NEWER, resolve_foreign_keys, sync_state
 from ..mirror.revisions import record_versions
 from ..mirror.vouching import vouch
 from . import settle
@@ -65,6 +65,7 @@ from .cascade import (
     with_removed,
 )
 from .snapshot import capture_state, changed_fields, mapped_values, restore_state, take_snapshot
+from .unit import Intents
 
 log = logging.getLogger("migrator.write.writer")
 
@@ -100,22 +101,37 @@ def delete(instance, using=None, **kwargs):
         return delete_locally(instance, using, **kwargs)
     state = capture_state(instance)
     deleted = None
+    intents = Intents(using)
     try:
         with transaction.atomic(using=using):
             values = _lock_row(instance, using) or mapped_values(instance)
             taken = read_cascade(type(instance), {key})
             refresh_stale_links(type(instance), [instance.pk], taken, using)
+            undo = delete_undo(instance, values, taken, using)
             removed = remove_cascade(type(instance), [instance.pk], taken, using)
             count, per_model = delete_locally(instance, using, **kwargs)
             check_deferred(using, type(instance), deleting=True)
+            intents.add(migrator.service, key, "delete", undo)
             settle.delete(migrator, key)
             deleted = (values, taken)
+        intents.joined()
         return with_removed((count, per_model), removed)
     except BaseException as exc:
         restore_state(instance, state)
         if deleted:
             _undo_delete(instance, migrator, key, *deleted, using, exc)
+        intents.abandon()
         raise
+
+
+def delete_undo(instance, values, taken, using):
+    """An intent's undo of a delete: the record's mapped values and what the delete takes with it."""
+    children = [
+        [get_migrator(child).service, record_key(child, r), recreate_body(child, r)]
+        for child, records in taken
+        for r in records
+    ]
+    return {"values": restore_body(instance, values, using), "children": children}
 
 
 def _undo_delete(instance, migrator, key, values, taken, using, exc):
@@ -172,11 +188,17 @@ def save_raw(instance, using=None):
     client = get_client()
     key = instance.cdms_pk or str(uuid.uuid4())
     done = None
+    intents = Intents(using)
     try:
         with transaction.atomic(using=using):
             before = _lock_row(instance, using) if instance.pk is not None else None
             instance.cdms_pk = key
             body = crm_values(instance, migrator.fields)
+            if before is None:
+                intents.add(migrator.service, key, "create", {"values": body})
+            else:
+                undo = {"before": restore_body(instance, before, using), "after": body}
+                intents.add(migrator.service, key, "update", undo)
             try:
                 client.update(migrator.service, key, body)
                 done = "merged"
@@ -185,13 +207,17 @@ def save_raw(instance, using=None):
                 record = client.create(migrator.service, body, key=key)
                 done = "created"
             store(instance, record, using)
+        intents.joined()
     except BaseException:
         restore_state(instance, state)
+        undone = True
         if done == "created":
-            compensate(f"delete {migrator.service} {key}", client.delete, migrator.service, key)
+            undone = compensate(f"delete {migrator.service} {key}", client.delete, migrator.service, key)
         elif done == "merged" and before is not None:
             body = restore_body(instance, before, using)
-            compensate(f"restore {migrator.service} {key}", client.update, migrator.service, key, body)
+            undone = compensate(f"restore {migrator.service} {key}", client.update, migrator.service, key, body)
+        if undone:  # otherwise the intents stay, for the follower to settle
+            intents.abandon()
         raise
 
 
@@ -222,6 +248,7 @@ def _create(instance, migrator, using, kwargs):
     key = pending or str(uuid.uuid4())
     created = False
     outer = reversion.is_active()
+    intents = Intents(using)
     try:
         with transaction.atomic(using=using), local_revision(using):
             instance.cdms_pk = key
@@ -230,11 +257,14 @@ def _create(instance, migrator, using, kwargs):
             save_locally(instance, using, **kwargs)
             check_deferred(using, type(instance))
             rehearse_version(instance, using, outer)
+            body = crm_values(instance, migrator.fields)
+            intents.add(migrator.service, key, "create", {"values": body})
             asked = timezone.now()
-            record = post_create(client, migrator, instance, key, crm_values(instance, migrator.fields))
+            record = post_create(client, migrator, instance, key, body)
             created = True
             store(instance, record, using, asked)
             reversion.add_to_revision(instance)
+        intents.joined()
         instance.__dict__.pop(PENDING_KEY, None)
     except BaseException as exc:
         if created:
@@ -244,6 +274,7 @@ def _create(instance, migrator, using, kwargs):
             else:
                 instance.__dict__[PENDING_KEY] = key  # the record stays: a retry takes it over
             report(f"delete {migrator.service} {key}", [] if undone else [f"{migrator.service} {key}"], exc)
+        intents.abandon()
         raise
 
 
@@ -296,6 +327,7 @@ def _update(instance, migrator, using, kwargs):
     client = get_client()
     merged = False
     outer = reversion.is_active()
+    intents = Intents(using)
     try:
         with transaction.atomic(using=using), local_revision(using):
             current = _lock_row(instance, using)
@@ -310,24 +342,45 @@ def _update(instance, migrator, using, kwargs):
             check_deferred(using, type(instance))
             rehearse_version(instance, using, outer)
             if changed:
-                record = settle.merge(migrator, instance.cdms_pk, crm_values(instance, changed))
+                after = crm_values(instance, changed)
+                old = restore_body(instance, {name: before[name] for name in changed if name in before}, using)
+                intents.add(migrator.service, instance.cdms_pk, "update", {"before": old, "after": after})
+                record = settle.merge(migrator, instance.cdms_pk, after)
                 merged = True
                 if record is None:
-                    _reread(client, migrator, instance, using)
+                    _reread(client, migrator, instance, using, current)
                 else:
+                    refuse_local_newer(instance, current, record)
                     store(instance, record, using)
             take_snapshot(instance)
             reversion.add_to_revision(instance)
+        intents.joined()
     except BaseException as exc:
         if merged and before:
             body = restore_body(instance, {name: before[name] for name in changed}, using)
             what = f"restore {migrator.service} {instance.cdms_pk}"
             undone = _quietly(client.update, migrator.service, instance.cdms_pk, body)
             report(what, [] if undone else [f"{migrator.service} {instance.cdms_pk}"], exc)
+        intents.abandon()
         raise
 
 
-def _reread(client, migrator, instance, using):
+def refuse_local_newer(instance, current, record):
+    """Raise ObjectsNotInSyncError if the locked local row is newer than the CRM's record even after this write.
+
+    Such a row was changed bypassing the CRM (`skip_cdms`); storing the CRM's answer would
+    silently replace that change, so the write is refused and undone in the CRM instead.
+    """
+    if current is None:
+        return
+    migrator = get_migrator(instance)
+    crm = migrator.from_cdms(record)
+    local = (current["modified"], current["cdms_version"])
+    if sync_state(local, (crm["modified"], crm["cdms_version"])) == LOCAL_NEWER:
+        raise ObjectsNotInSyncError(type(instance), [instance.cdms_pk])
+
+
+def _reread(client, migrator, instance, using, current=None):
     asked = timezone.now()
     try:
         record = client.get(migrator.service, instance.cdms_pk)
@@ -336,6 +389,7 @@ def _reread(client, migrator, instance, using):
         # and converges.
         log.warning("%s %s: updated, but re-reading it failed: %s", migrator.service, instance.cdms_pk, exc)
         return
+    refuse_local_newer(instance, current, record)
     store(instance, record, using, asked)
 
 
