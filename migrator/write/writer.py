@@ -206,7 +206,8 @@ def save_raw(instance, using=None):
             except CDMSNotFoundError:
                 record = client.create(migrator.service, body, key=key)
                 done = "created"
-            store(instance, record, using)
+            # A recovered deletion has no local row yet: the answer is inserted, under its old pk.
+            store(instance, record, using, insert=before is None)
         intents.joined()
     except BaseException:
         restore_state(instance, state)
@@ -468,12 +469,20 @@ def apply_records(pairs, using):
     return [*migrator.fields, *SYSTEM_FIELDS]
 
 
-def store(instance, record, using, asked_at=None):
+def store(instance, record, using, asked_at=None, insert=False):
     """Copy a CRM record onto an instance and write it locally (its parents fetched if not local).
 
     `asked_at`: when the request that answered `record` was sent, recorded as its vouch.
+    `insert`: the instance has no local row yet (a recovered deletion): insert it.
     """
-    write = lambda: save_locally(instance, using, update_fields=apply_records([(instance, record)], using))  # noqa: E731
+
+    def write():
+        names = apply_records([(instance, record)], using)
+        if insert:
+            save_locally(instance, using, force_insert=True)
+        else:
+            save_locally(instance, using, update_fields=names)
+
     retrying_vanished_parents(write, using)
     vouch(type(instance), [instance.cdms_pk], asked_at, using)
 
