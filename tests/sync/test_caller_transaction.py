@@ -8,7 +8,7 @@ create), a GET and a MERGE (an update), a POST per record re-created (a delete a
 import logging
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from prometheus_client import REGISTRY
 
 from cdms_api.counting import count_requests
