@@ -14,7 +14,8 @@ A record that holds neither what the write left nor what it found was changed by
 since: settling it would overwrite their change, so the intent is kept as a conflict (logged,
 counted in `cdms_write_conflicts_total`, listed on the sync page) and nothing is sent. A record
 gone since an update is left gone. A settlement the CRM cannot answer now (a timeout, a 5xx) is
-given back to be tried by the next follower round; one the CRM refuses is kept as a conflict.
+given back to be tried by the next follower round (with every older intent of its batch); one the
+CRM refuses is kept as a conflict.
 
 Settling costs one GET and one DELETE or MERGE per create or update, and one POST per record
 (and per child) of a delete. The same function settles the intents of a block rolled back in
@@ -32,14 +33,25 @@ from . import journal
 
 log = logging.getLogger("migrator.mirror.intents")
 
-UNDONE, NOTHING = "undone", "nothing to undo"
+UNDONE, NOTHING, RETRY = "undone", "nothing to undo", "retry"
 
 
 def settle(using, intents):
-    """Settle claimed intents in the order given (newest first); returns {intent id: outcome}."""
+    """Settle claimed intents in the order given (newest first); returns {intent id: outcome}.
+
+    Undoing is unwinding a stack: an older write's undo may depend on a newer one's (a contact
+    created, then taken by its organisation's delete, exists again only once the delete is
+    undone). So at the first undo the CRM cannot answer now, the rest are given back too, and
+    the next round starts again from there.
+    """
     outcomes = {}
-    for intent in intents:
+    for n, intent in enumerate(intents):
         outcomes[intent["id"]] = _settle_one(using, intent)
+        if outcomes[intent["id"]] == RETRY:
+            for later in intents[n + 1 :]:
+                journal.release(using, later["id"])
+                outcomes[later["id"]] = RETRY
+            break
     return outcomes
 
 
@@ -57,7 +69,7 @@ def _settle_one(using, intent):
     except CDMSError as exc:
         log.warning("Undoing the %s failed; the next follower round tries again: %s", what, exc)
         journal.release(using, intent["id"])
-        return "retry"
+        return RETRY
     if outcome in (UNDONE, NOTHING):
         journal.forget(using, [intent["id"]])
         log.info("The %s did not commit locally; in the CRM: %s", what, outcome)
