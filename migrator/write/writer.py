@@ -73,8 +73,12 @@ log = logging.getLogger("migrator.write.writer")
 PENDING_KEY = "_cdms_pending_key"
 
 
-def save(instance, using=None, **kwargs):
-    """Save an instance locally and in the CRM as one unit; on failure leave it as it was."""
+def save(instance, using=None, local_newer_wins=False, **kwargs):
+    """Save an instance locally and in the CRM as one unit; on failure leave it as it was.
+
+    A local row newer than the CRM's raises ObjectsNotInSyncError, unless `local_newer_wins`
+    (an operator pushing the local version of a conflict).
+    """
     using = alias_for_write(type(instance), instance, using)
     migrator = get_migrator(instance)
     state = capture_state(instance)
@@ -82,7 +86,7 @@ def save(instance, using=None, **kwargs):
         if instance.cdms_pk is None:
             _create(instance, migrator, using, kwargs)
         else:
-            _update(instance, migrator, using, kwargs)
+            _update(instance, migrator, using, kwargs, local_newer_wins)
     except BaseException:
         restore_state(instance, state)
         raise
@@ -323,7 +327,7 @@ def adopt_local_row(instance, using):
     return True
 
 
-def _update(instance, migrator, using, kwargs):
+def _update(instance, migrator, using, kwargs, local_newer_wins=False):
     names = field_names(instance, kwargs.pop("update_fields", None))
     client = get_client()
     merged = False
@@ -332,6 +336,7 @@ def _update(instance, migrator, using, kwargs):
     try:
         with transaction.atomic(using=using), local_revision(using):
             current = _lock_row(instance, using)
+            guarded = None if local_newer_wins else current
             changed = [name for name in changed_fields(instance) if names is None or name in names]
             before = current or getattr(instance, "_cdms_snapshot", None) or {}
             if current is not None:
@@ -349,9 +354,9 @@ def _update(instance, migrator, using, kwargs):
                 record = settle.merge(migrator, instance.cdms_pk, after)
                 merged = True
                 if record is None:
-                    _reread(client, migrator, instance, using, current)
+                    _reread(client, migrator, instance, using, guarded)
                 else:
-                    refuse_local_newer(instance, current, record)
+                    refuse_local_newer(instance, guarded, record)
                     store(instance, record, using)
             take_snapshot(instance)
             reversion.add_to_revision(instance)

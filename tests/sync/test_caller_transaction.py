@@ -8,6 +8,7 @@ create), a GET and a MERGE (an update), a POST per record re-created (a delete a
 import logging
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from prometheus_client import REGISTRY
 
@@ -143,7 +144,7 @@ def test_a_block_whose_commit_fails_is_undone_in_the_crm(cdms):
     assert journal.claim_left_over("default") == []
 
 
-def test_an_undo_never_overwrites_a_change_someone_else_made_meanwhile(cdms, caplog):
+def test_an_undo_never_overwrites_a_change_someone_else_made_meanwhile(cdms, caplog, client):
     org = Organisation.objects.create(name="Acme", city="Leeds")
     seen = conflicts()
     with caplog.at_level(logging.ERROR, "migrator.mirror.intents"), pytest.raises(Boom), transaction.atomic():
@@ -157,6 +158,9 @@ def test_an_undo_never_overwrites_a_change_someone_else_made_meanwhile(cdms, cap
     [kept] = journal.conflicts()
     assert (kept["record_key"], kept["kind"]) == (org.cdms_pk, "update")
     assert journal.claim_left_over("default") == []  # a conflict is an operator's, never settled again
+    client.force_login(User.objects.create_superuser("root", "root@example.test", "pw"))
+    page = client.get("/admin/migrator/syncstatus/").content.decode()
+    assert f'<tr class="left-write" data-key="{org.cdms_pk}"><td>update</td>' in page
 
 
 def test_a_request_is_one_unit(cdms, api, monkeypatch):
