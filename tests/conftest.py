@@ -4,6 +4,8 @@ Nothing here imports the sync layer at module level, so the domain tests (tests/
 still load once the CRM is retired and `cdms_api` is deleted.
 """
 
+from pathlib import Path
+
 import pytest
 
 from tests.domain.users import make_user, token_client
@@ -55,3 +57,15 @@ def editor(db):
 def api(editor):
     """An API client signed in (by token) as `editor`."""
     return token_client(editor)
+
+
+def pytest_unconfigure(config):
+    """Remove the SQLite journal of write intents kept beside the test database (Django drops the database)."""
+    try:
+        from django.conf import settings
+
+        name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    except Exception:  # Django was never configured: nothing was written
+        return
+    if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        Path(f"{name}.intents").unlink(missing_ok=True)

@@ -178,3 +178,48 @@ def test_a_request_is_one_unit(cdms, api, monkeypatch):
     assert response.status_code == 502, response.content
     assert accounts(cdms) == {}
     assert not Organisation.objects.skip_cdms().exists()
+
+
+def _family(name):
+    org = Organisation.objects.create(name=name, city="Leeds")
+    for first in ("Ann", "Bob"):
+        Contact.objects.create(first_name=first, organisation=org)
+    return Organisation.objects.get(pk=org.pk)
+
+
+def _save(org):
+    org.city = "York"
+    org.save()
+
+
+WRITES = {
+    # kind: (the write, the requests of its undo when its block rolls back)
+    "create": (lambda org: Organisation.objects.create(name=f"New {org.name}"), ["GET", "DELETE"]),
+    "save": (_save, ["GET", "MERGE"]),
+    "delete of an organisation with two contacts": (lambda org: org.delete(), ["POST", "POST", "POST"]),
+    "bulk_create of two": (
+        lambda org: Organisation.objects.bulk_create([Organisation(name="One"), Organisation(name="Two")]),
+        ["GET", "DELETE", "GET", "DELETE"],
+    ),
+    "queryset update": (lambda org: Organisation.objects.filter(pk=org.pk).update(city="York"), ["GET", "MERGE"]),
+    "queryset delete": (lambda org: Organisation.objects.filter(pk=org.pk).delete(), ["POST", "POST", "POST"]),
+}
+
+
+@pytest.mark.parametrize("kind", list(WRITES))
+def test_the_undo_of_each_write_kind_costs_exactly(cdms, kind):
+    write, undo = WRITES[kind]
+    kept, undone = _family("Kept"), _family("Undone")
+    with count_requests() as block, transaction.atomic():
+        write(kept)
+    with count_requests() as counter, pytest.raises(Boom), transaction.atomic():
+        before = accounts(cdms), contacts(cdms)
+        write(undone)
+        raise Boom
+    # A committing block costs its writes alone; a rolled-back one adds the undo's requests.
+    assert methods(counter) == methods(block) + undo
+    after = accounts(cdms), contacts(cdms)
+    assert (set(after[0]), set(after[1])) == (set(before[0]), set(before[1]))
+    assert {k: r["Address1_City"] for k, r in after[0].items()} == {
+        k: r["Address1_City"] for k, r in before[0].items()
+    }
