@@ -157,21 +157,33 @@ def claim(using, ids):
 def claim_left_over(using):
     """Claim every intent no open transaction holds and no write committed; newest first.
 
-    On SQLite this holds the database's write lock while it reads the receipts, and removes
-    the intents (and receipts) of the writes that committed.
+    On SQLite the intents whose write committed (they have a receipt) are removed with their
+    receipts, and the others are claimed holding the database's write lock (so no write is
+    half-way); a round with nothing left over takes no lock.
     """
     if connections[using].vendor != "sqlite":
         return _claim(using, "TRUE", [])
+    # Read the receipts first: an intent is journalled before its receipt is written, so an
+    # intent missing from the journal read next was settled or committed before; its receipt can go.
+    receipts = set(WriteIntent.objects.using(using).values_list("id", flat=True))
+    journalled = _journalled(using)
+    forget(using, sorted(receipts & journalled))
+    WriteIntent.objects.using(using).filter(id__in=receipts).delete()
+    if not journalled - receipts:
+        return []
     with transaction.atomic(using=using):
         receipts = set(WriteIntent.objects.using(using).values_list("id", flat=True))
-        with _journal(using) as cursor:
-            cursor.execute(f"SELECT id FROM {TABLE}")
-            journal = {key for (key,) in cursor.fetchall()}
-        done = sorted(receipts & journal)
-        forget(using, done)
-        WriteIntent.objects.using(using).filter(id__in=receipts).delete()
-        left = sorted(journal - receipts)
+        journalled = _journalled(using)
+        forget(using, sorted(receipts & journalled))
+        WriteIntent.objects.using(using).filter(id__in=receipts & journalled).delete()
+        left = sorted(journalled - receipts)
         return sorted(claim(using, left), key=lambda row: row["created_at"], reverse=True) if left else []
+
+
+def _journalled(using):
+    with _journal(using) as cursor:
+        cursor.execute(f"SELECT id FROM {TABLE}")
+        return {key for (key,) in cursor.fetchall()}
 
 
 def _claim(using, where, params):
