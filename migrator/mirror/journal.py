@@ -12,9 +12,9 @@ that the commit which makes the write local is also what marks the intent done:
   intent whose transaction is still open is never settled.
 - SQLite lets one connection write at a time, and the write's transaction holds the database
   from its BEGIN: the journal is a file beside the database (`<name>.intents`), and `take`
-  writes the intent's id into the database's own `migrator_writeintent` table (a receipt). A
-  settler holds the database's write lock while it decides (so no write is half-way), and an
-  intent with a receipt was committed.
+  writes the intent's id into the database's own `migrator_writeintent` table (a receipt). An
+  intent with a receipt was committed; one without is claimed under the database's write lock
+  (so no write is half-way then).
 
 Settling (`mirror.intents`) claims intents first (`claim`, `claim_left_over`): a claim is one
 conditional UPDATE, so two processes never settle one intent; a claim expires after
