@@ -1,4 +1,10 @@
-"""Error pages outside the API: a registered failure (see `api_errors`) answers with its status and a page.
+"""Request middleware that outlives the CRM: a writing request is one transaction; error pages.
+
+A request that may write (any method but GET, HEAD, OPTIONS) runs in one atomic block, rolled
+back when it answers with an error status, so a view doing several writes is all or nothing
+(the sync layer undoes its CRM writes with the block).
+
+Error pages outside the API: a registered failure (see `api_errors`) answers with its status and a page.
 
 The REST API answers registered failures itself as JSON; these pages cover the rest of the
 site, so that, say, a CRM that is down shows a short 503/504/502 page saying so instead of a
@@ -7,6 +13,7 @@ breadcrumbs, styles), with the way back; elsewhere it is a plain page.
 """
 
 from django.contrib import admin
+from django.db import transaction
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
@@ -20,6 +27,25 @@ PAGE = """<!doctype html>
 <p>Nothing was changed. Try again in a moment; if this persists, tell whoever runs the service.</p>
 </body></html>
 """
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class WritingRequestUnitMiddleware:
+    """Run a request that may write in one transaction; an error answer rolls it back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in SAFE_METHODS:
+            return self.get_response(request)
+        with transaction.atomic():
+            response = self.get_response(request)
+            if response.status_code >= 400:
+                transaction.set_rollback(True)
+        return response
 
 
 class ErrorPageMiddleware:

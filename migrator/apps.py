@@ -21,6 +21,7 @@ class MigratorConfig(AppConfig):
         from .ops.failures import register_answers
         from .ops.observers import install
         from .write import signals  # noqa: F401 - connects the handlers
+        from .write.unit import install as join_callers_transactions
 
         cdms_settings.check()  # a bad CDMS_* setting stops start-up
         autodiscover_modules("cdms_migrator")
@@ -28,3 +29,4 @@ class MigratorConfig(AppConfig):
         mark_read_only()
         register_answers()
         install()
+        join_callers_transactions()

@@ -42,6 +42,11 @@ stale_answers_total = Counter(
     ["entity", "watermark"],
 )
 conflicts_total = Counter("cdms_conflicts_total", "CRM records met whose local row was newer", ["entity"])
+write_conflicts_total = Counter(
+    "cdms_write_conflicts_total",
+    "CRM writes left in place when their transaction rolled back: someone else changed the record since",
+    ["entity"],
+)
 follower_rounds_total = Counter("cdms_follower_rounds_total", "Rounds of the change follower", ["entity"])
 follower_lag = Gauge(
     "cdms_follower_lag_seconds",

@@ -76,7 +76,33 @@ def check_deferred(using, model, deleting=False):
         connection.check_constraints()
         return
     table = model._meta.db_table
-    connection.check_constraints(table_names=_referring_tables(connection, table) if deleting else [table])
+    _check_sqlite(connection, _referring_tables(connection, table) if deleting else [table])
+
+
+def _check_sqlite(connection, tables):
+    """IntegrityError naming the first row of `tables` whose foreign key has no target (SQLite).
+
+    As Django's `check_constraints`, but a table without a primary key (a raw table) names its
+    row by rowid, where Django's fails with an AttributeError.
+    """
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for checked in tables:
+            for table, rowid, target, index in cursor.execute(f"PRAGMA foreign_key_check({quote(checked)})"):
+                column, target_column = cursor.execute(f"PRAGMA foreign_key_list({quote(table)})").fetchall()[
+                    index
+                ][3:5]
+                key = connection.introspection.get_primary_key_column(cursor, table) or "rowid"
+                row = cursor.execute(
+                    f"SELECT {quote(key)}, {quote(column)} FROM {quote(table)} WHERE rowid = %s", [rowid]
+                )
+                key_value, bad = row.fetchone()
+                named = "rowid" if key == "rowid" else "primary key"
+                raise IntegrityError(
+                    f"The row in table '{table}' with {named} '{key_value}' "
+                    f"has an invalid foreign key: {table}.{column} contains a value '{bad}' that does not have a "
+                    f"corresponding value in {target}.{target_column}."
+                )
 
 
 def _referring_tables(connection, table):

@@ -13,7 +13,7 @@ from reversion import revisions as reversion
 from .context import is_skipping
 from .field_domains import check_values
 from .managers import CDMSManager
-from .mirror.state import ComparisonRun, ImportCursor, SweepPartition, SyncStatus, Watermark
+from .mirror.state import ComparisonRun, ImportCursor, SweepPartition, SyncStatus, Watermark, WriteIntent
 from .mirror.vouching import Vouch
 from .write import writer
 from .write.snapshot import take_snapshot
@@ -67,4 +67,13 @@ class CDMSModel(models.Model):
         return writer.delete(self, **_keywords(args, DELETE_ARGUMENTS), **kwargs)
 
 
-__all__ = ["CDMSModel", "ComparisonRun", "ImportCursor", "SweepPartition", "SyncStatus", "Vouch", "Watermark"]
+__all__ = [
+    "CDMSModel",
+    "ComparisonRun",
+    "ImportCursor",
+    "SweepPartition",
+    "SyncStatus",
+    "Vouch",
+    "Watermark",
+    "WriteIntent",
+]

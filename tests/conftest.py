@@ -4,6 +4,8 @@ Nothing here imports the sync layer at module level, so the domain tests (tests/
 still load once the CRM is retired and `cdms_api` is deleted.
 """
 
+from pathlib import Path
+
 import pytest
 
 from tests.domain.users import make_user, token_client
@@ -34,9 +36,14 @@ def crm(emulator):
 
 @pytest.fixture
 def cdms(crm, settings, db):
-    """The emulator, empty, with Django's CRM settings pointing at it."""
+    """The emulator, empty, with Django's CRM settings pointing at it, and no write intents left."""
+    from migrator.mirror import journal
+
     settings.CDMS_BASE_URL = crm.base_url
     settings.CDMS_TIMEOUT = 2.0
+    # A test's transaction is rolled back, so the intents its writes took come back: none may
+    # reach the next test's follower rounds.
+    journal.clear()
     return crm
 
 
@@ -50,3 +57,15 @@ def editor(db):
 def api(editor):
     """An API client signed in (by token) as `editor`."""
     return token_client(editor)
+
+
+def pytest_unconfigure(config):
+    """Remove the SQLite journal of write intents kept beside the test database (Django drops the database)."""
+    try:
+        from django.conf import settings
+
+        name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    except Exception:  # Django was never configured: nothing was written
+        return
+    if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        Path(f"{name}.intents").unlink(missing_ok=True)

@@ -16,6 +16,9 @@ clock minutes ahead of or behind this one therefore loses nothing, and a healthy
 watermark is as old as one round. The measured skew (the first answer's `Date` against this
 machine's clock) is kept for operators.
 
+Each round first settles the write intents a dead process left behind (`intents`): the CRM
+writes whose local transaction never committed are undone before the round reads the changes.
+
 At least once: a follower killed mid-round resumes from its last checkpoint and re-applies a
 few pages, which the upsert ignores (equal `modified`). Neither the watermark nor the cursor
 ever moves back.
@@ -39,6 +42,7 @@ from ..conf import cdms_settings
 from ..connection import get_client
 from ..exceptions import ObjectsNotInSyncError
 from ..instruments import follower_round, sync_source
+from .intents import settle_left_over
 from .leases import lease_expiry, release_follow_lease, take_follow_lease, watermark
 from .reconcile import reconcile_page
 from .state import ImportCursor, Watermark
@@ -77,6 +81,7 @@ def follow(model, holder, using="default"):
 
 def _round(model, migrator, holder, using):
     entity = migrator.service
+    settle_left_over(using)  # CRM writes whose transaction died first: undone before the round reads
     overlap = dt.timedelta(seconds=cdms_settings.CDMS_FOLLOW_OVERLAP)
     since = _start_cursor(entity, using)
     result = FollowResult(entity)

@@ -1,4 +1,4 @@
-"""The sync layer's own state: watermarks, import cursors, sweep partitions, comparison runs.
+"""The sync layer's own state: watermarks, import cursors, sweep partitions, comparison runs, write intents.
 
 These are the sync layer's bookkeeping, kept apart from `CDMSModel` (the base of the domain's
 models) as Django keeps its migration recorder apart from `Model`. `migrator.models` imports
@@ -133,3 +133,28 @@ class ComparisonRun(models.Model):
 
     def __str__(self):
         return f"{self.entity} comparison {self.started:%Y-%m-%d %H:%M:%S}: {self.state}"
+
+
+class WriteIntent(models.Model):
+    """A CRM write about to be made, and what undoes it (see `mirror.journal` and `mirror.intents`).
+
+    Written outside the transaction of the write (so a rollback or a crash leaves it behind) and
+    removed by the commit that makes the write local. `undo` is JSON: the requests that put the
+    CRM back and the values that show the write is still as it was made. Times are seconds since
+    the epoch (this machine's clock). A settlement that would overwrite someone else's change
+    keeps the intent with `conflict` saying why, for an operator (the sync page lists them).
+    """
+
+    id = models.CharField(primary_key=True, max_length=36)
+    created_at = models.FloatField()
+    owner = models.CharField(max_length=200)
+    service = models.CharField(max_length=100)
+    record_key = models.CharField(max_length=36)
+    kind = models.CharField(max_length=10)
+    undo = models.TextField()
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claim_expires = models.FloatField(null=True, blank=True)
+    conflict = models.TextField(blank=True)
+
+    def __str__(self):
+        return f"{self.kind} {self.service} {self.record_key}"

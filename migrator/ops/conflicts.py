@@ -24,6 +24,7 @@ from .. import fetch
 from ..cdms_migrator import get_migrator
 from ..instruments import rows_synced, sync_source
 from ..mirror.removal import remove_gone
+from ..write import writer
 from ..write.snapshot import mapped_values
 from ..write.writer import apply_record
 from .comparison import compare
@@ -118,4 +119,4 @@ def push_local(model, key):
     """Send every mapped field of the local row to the CRM and store the CRM's answer."""
     row = model._base_manager.get(cdms_pk=key)
     row._cdms_snapshot = None  # without a snapshot every mapped field counts as changed
-    row.save()
+    writer.save(row, local_newer_wins=True)

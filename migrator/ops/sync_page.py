@@ -23,6 +23,7 @@ from cdms_api.exceptions import CDMSError
 
 from ..cdms_migrator import registered_migrators
 from ..conf import cdms_settings
+from ..mirror import journal
 from ..mirror.state import SyncStatus, Watermark
 from . import compare_job, conflicts, readiness
 
@@ -118,6 +119,7 @@ def _entity(migrator, now):
             moment = getattr(watermark, name)
             entity["ages"][name] = None if moment is None else int((now - moment).total_seconds())
     entity["past"] = _past_bounds(watermark, entity["ages"])
+    entity["left_writes"] = _left_writes(migrator, now)
     if not entity["compared"]:
         return _background(migrator, entity, now)
     try:
@@ -125,6 +127,14 @@ def _entity(migrator, now):
     except CDMSError as exc:
         entity["error"] = f"The CRM could not be asked for conflicts: {exc}"
     return entity
+
+
+def _left_writes(migrator, now):
+    """CRM writes of the entity whose transaction rolled back, left in place because someone changed them since."""
+    left = [w for w in journal.conflicts() if w["service"] == migrator.service]
+    for write in left:
+        write["age"] = int(now.timestamp() - write["created_at"])
+    return left
 
 
 def _background(migrator, entity, now):

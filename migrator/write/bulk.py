@@ -27,6 +27,7 @@ from ..conf import cdms_settings
 from ..connection import get_client
 from ..exceptions import BulkWriteError, NotSupportedError
 from ..local import check_deferred, local_rows, rehearse, retrying_vanished_parents
+from ..mirror.journal import new_intent
 from ..mirror.reconcile import reconcile_page
 from ..mirror.revisions import record_versions
 from . import settle
@@ -41,11 +42,13 @@ from .cascade import (
     with_removed,
 )
 from .snapshot import capture_state, restore_state
+from .unit import Intents
 from .writer import (
     PENDING_KEY,
     adopt_local_row,
     apply_records,
     crm_values,
+    delete_undo,
     post_create,
     report,
     restore_body,
@@ -116,21 +119,27 @@ def bulk_create(queryset, objs, batch_size=None, ignore_conflicts=False, update_
         # retry whose earlier record landed takes it over.
         create = lambda obj: post_create(get_client(), migrator, obj, obj.cdms_pk, bodies[obj.cdms_pk])  # noqa: E731
         created = []
+        intents = Intents(using)
         try:
             with transaction.atomic(using=using):
                 adopted = {id(obj) for obj in objs if _pending(obj) and adopt_local_row(obj, using)}
                 new = [obj for obj in objs if id(obj) not in adopted]
                 local_rows(model, using).bulk_create(new, batch_size=batch_size)
                 check_deferred(using, model)
+                intents.add_many(
+                    [new_intent(migrator.service, key, "create", {"values": body}) for key, body in bodies.items()]
+                )
                 succeeded, failures = run_concurrently(create, objs)
                 created = _items(succeeded)
                 local_rows(model, using).filter(pk__in=[obj.pk for obj in _items(failures)]).delete()
                 _store_created(model, using, migrator, succeeded)
+            intents.joined()
         except BaseException as exc:
             _, failed = run_concurrently(lambda obj: settle.delete(migrator, obj.cdms_pk), created)
             for obj, _ in failed:
                 obj.__dict__[PENDING_KEY] = obj.cdms_pk  # the record stays: a retry takes it over
             report(f"delete {len(created)} {migrator.service}", _keys(failed, migrator), exc, len(created))
+            intents.abandon()
             raise
         restored.restore(_items(failures))
     for obj in created:
@@ -187,6 +196,7 @@ def _write_rows(model, using, operation, rows, names):
     names = [model._meta.get_field(name).name for name in names]
     mapped = [name for name in names if name in migrator.fields]
     accepted = []
+    intents = Intents(using)
     with _Restored(rows):
         try:
             with transaction.atomic(using=using):
@@ -194,18 +204,23 @@ def _write_rows(model, using, operation, rows, names):
                 remote = [row for row in rows if row.cdms_pk] if mapped else []
                 # Bodies are made here: the pool's threads have their own database connections.
                 bodies = {id(row): crm_values(row, mapped) for row in remote}
+                olds = {id(row): restore_body(row, _only(before[row.pk], mapped), using) for row in remote}
                 local_rows(model, using).bulk_update(rows, names)
                 check_deferred(using, model)
+                undo = lambda row: {"before": olds[id(row)], "after": bodies[id(row)]}  # noqa: E731
+                intents.add_many([new_intent(migrator.service, r.cdms_pk, "update", undo(r)) for r in remote])
                 merge = lambda row: settle.merge(migrator, row.cdms_pk, bodies[id(row)])  # noqa: E731
                 accepted, failures = run_concurrently(merge, remote)
                 _put_back(model, [row for row, _ in failures], before, names, using)
                 _reread(model, using, migrator, _items(accepted), f"Changed in bulk ({operation})")
+            intents.joined()
         except BaseException as exc:
             undone = [row for row in _items(accepted) if row.pk in before]
             bodies = {id(row): restore_body(row, _only(before[row.pk], mapped), using) for row in undone}
             update = lambda row: get_client().update(migrator.service, row.cdms_pk, bodies[id(row)])  # noqa: E731
             _, failed = run_concurrently(update, undone)
             report(f"restore {len(undone)} {migrator.service}", _keys(failed, migrator), exc, len(undone))
+            intents.abandon()
             raise
     refused = {id(row) for row, _ in failures}
     written = [row for row in rows if id(row) not in refused]
@@ -247,20 +262,26 @@ def delete_queryset(queryset):
     migrator.refuse_read_only("delete")
     pks = list(queryset.order_by().values_list("pk", flat=True))
     done, taken = [], []
+    intents = Intents(using)
     try:
         with transaction.atomic(using=using):
             rows = list(local_rows(model, using).select_for_update().filter(pk__in=pks).order_by("cdms_pk"))
             remote = [row for row in rows if row.cdms_pk]
             taken = read_cascade(model, {row.cdms_pk for row in remote})
             refresh_stale_links(model, [row.pk for row in rows], taken, using)
+            undo = lambda row: delete_undo(row, _mapped(row, migrator), only_under(taken, {row.cdms_pk}), using)  # noqa: E731
+            undos = [new_intent(migrator.service, row.cdms_pk, "delete", undo(row)) for row in remote]
             rehearse(lambda: _delete_locally(model, rows, taken, using), using)
+            intents.add_many(undos)
             done, failures = run_concurrently(lambda row: settle.delete(migrator, row.cdms_pk), remote)
             deleted = [row for row in rows if not row.cdms_pk] + _items(done)
             taken = only_under(taken, {row.cdms_pk for row in _items(done)})
             result = _delete_locally(model, deleted, taken, using)
+        intents.joined()
     except BaseException as exc:
         if done:
             _undo_deletes(migrator, _items(done), taken, using, exc)
+        intents.abandon()
         raise
     if failures:
         raise BulkWriteError("delete", failures, deleted)

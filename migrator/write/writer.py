@@ -42,7 +42,7 @@ from cdms_api.exceptions import CDMSDuplicateKeyError, CDMSError, CDMSNotFoundEr
 from .. import fetch
 from ..cdms_migrator import SYSTEM_FIELDS, get_migrator
 from ..connection import get_client
-from ..exceptions import CompensationFailedError
+from ..exceptions import CompensationFailedError, ObjectsNotInSyncError
 from ..local import (
     alias_for_write,
     check_deferred,
@@ -52,7 +52,7 @@ from ..local import (
     retrying_vanished_parents,
     save_locally,
 )
-from ..mirror.reconcile import resolve_foreign_keys
+from ..mirror.reconcile import LOCAL_NEWER, resolve_foreign_keys, sync_state
 from ..mirror.revisions import record_versions
 from ..mirror.vouching import vouch
 from . import settle
@@ -66,6 +66,7 @@ from .cascade import (
     with_removed,
 )
 from .snapshot import capture_state, changed_fields, mapped_values, restore_state, take_snapshot
+from .unit import Intents
 
 log = logging.getLogger("migrator.write.writer")
 
@@ -73,8 +74,12 @@ log = logging.getLogger("migrator.write.writer")
 PENDING_KEY = "_cdms_pending_key"
 
 
-def save(instance, using=None, **kwargs):
-    """Save an instance locally and in the CRM as one unit; on failure leave it as it was."""
+def save(instance, using=None, local_newer_wins=False, **kwargs):
+    """Save an instance locally and in the CRM as one unit; on failure leave it as it was.
+
+    A local row newer than the CRM's raises ObjectsNotInSyncError, unless `local_newer_wins`
+    (an operator pushing the local version of a conflict).
+    """
     using = alias_for_write(type(instance), instance, using)
     migrator = get_migrator(instance)
     migrator.refuse_read_only("save")
@@ -83,7 +88,7 @@ def save(instance, using=None, **kwargs):
         if instance.cdms_pk is None:
             _create(instance, migrator, using, kwargs)
         else:
-            _update(instance, migrator, using, kwargs)
+            _update(instance, migrator, using, kwargs, local_newer_wins)
     except BaseException:
         restore_state(instance, state)
         raise
@@ -103,22 +108,37 @@ def delete(instance, using=None, **kwargs):
         return delete_locally(instance, using, **kwargs)
     state = capture_state(instance)
     deleted = None
+    intents = Intents(using)
     try:
         with transaction.atomic(using=using):
             values = _lock_row(instance, using) or mapped_values(instance)
             taken = read_cascade(type(instance), {key})
             refresh_stale_links(type(instance), [instance.pk], taken, using)
+            undo = delete_undo(instance, values, taken, using)
             removed = remove_cascade(type(instance), [instance.pk], taken, using)
             count, per_model = delete_locally(instance, using, **kwargs)
             check_deferred(using, type(instance), deleting=True)
+            intents.add(migrator.service, key, "delete", undo)
             settle.delete(migrator, key)
             deleted = (values, taken)
+        intents.joined()
         return with_removed((count, per_model), removed)
     except BaseException as exc:
         restore_state(instance, state)
         if deleted:
             _undo_delete(instance, migrator, key, *deleted, using, exc)
+        intents.abandon()
         raise
+
+
+def delete_undo(instance, values, taken, using):
+    """An intent's undo of a delete: the record's mapped values and what the delete takes with it."""
+    children = [
+        [get_migrator(child).service, record_key(child, r), recreate_body(child, r)]
+        for child, records in taken
+        for r in records
+    ]
+    return {"values": restore_body(instance, values, using), "children": children}
 
 
 def _undo_delete(instance, migrator, key, values, taken, using, exc):
@@ -176,11 +196,17 @@ def save_raw(instance, using=None):
     client = get_client()
     key = instance.cdms_pk or str(uuid.uuid4())
     done = None
+    intents = Intents(using)
     try:
         with transaction.atomic(using=using):
             before = _lock_row(instance, using) if instance.pk is not None else None
             instance.cdms_pk = key
             body = crm_values(instance, migrator.fields, strict=False)
+            if before is None:
+                intents.add(migrator.service, key, "create", {"values": body})
+            else:
+                undo = {"before": restore_body(instance, before, using), "after": body}
+                intents.add(migrator.service, key, "update", undo)
             try:
                 client.update(migrator.service, key, body)
                 done = "merged"
@@ -188,14 +214,19 @@ def save_raw(instance, using=None):
             except CDMSNotFoundError:
                 record = client.create(migrator.service, body, key=key)
                 done = "created"
-            store(instance, record, using)
+            # A recovered deletion has no local row yet: the answer is inserted, under its old pk.
+            store(instance, record, using, insert=before is None)
+        intents.joined()
     except BaseException:
         restore_state(instance, state)
+        undone = True
         if done == "created":
-            compensate(f"delete {migrator.service} {key}", client.delete, migrator.service, key)
+            undone = compensate(f"delete {migrator.service} {key}", client.delete, migrator.service, key)
         elif done == "merged" and before is not None:
             body = restore_body(instance, before, using)
-            compensate(f"restore {migrator.service} {key}", client.update, migrator.service, key, body)
+            undone = compensate(f"restore {migrator.service} {key}", client.update, migrator.service, key, body)
+        if undone:  # otherwise the intents stay, for the follower to settle
+            intents.abandon()
         raise
 
 
@@ -226,6 +257,7 @@ def _create(instance, migrator, using, kwargs):
     key = pending or str(uuid.uuid4())
     created = False
     outer = reversion.is_active()
+    intents = Intents(using)
     try:
         with transaction.atomic(using=using), local_revision(using):
             instance.cdms_pk = key
@@ -234,11 +266,14 @@ def _create(instance, migrator, using, kwargs):
             save_locally(instance, using, **kwargs)
             check_deferred(using, type(instance))
             rehearse_version(instance, using, outer)
+            body = crm_values(instance, migrator.fields)
+            intents.add(migrator.service, key, "create", {"values": body})
             asked = timezone.now()
-            record = post_create(client, migrator, instance, key, crm_values(instance, migrator.fields))
+            record = post_create(client, migrator, instance, key, body)
             created = True
             store(instance, record, using, asked)
             reversion.add_to_revision(instance)
+        intents.joined()
         instance.__dict__.pop(PENDING_KEY, None)
     except BaseException as exc:
         if created:
@@ -248,6 +283,7 @@ def _create(instance, migrator, using, kwargs):
             else:
                 instance.__dict__[PENDING_KEY] = key  # the record stays: a retry takes it over
             report(f"delete {migrator.service} {key}", [] if undone else [f"{migrator.service} {key}"], exc)
+        intents.abandon()
         raise
 
 
@@ -295,14 +331,16 @@ def adopt_local_row(instance, using):
     return True
 
 
-def _update(instance, migrator, using, kwargs):
+def _update(instance, migrator, using, kwargs, local_newer_wins=False):
     names = field_names(instance, kwargs.pop("update_fields", None))
     client = get_client()
     merged = False
     outer = reversion.is_active()
+    intents = Intents(using)
     try:
         with transaction.atomic(using=using), local_revision(using):
             current = _lock_row(instance, using)
+            guarded = None if local_newer_wins else current
             changed = [name for name in changed_fields(instance) if names is None or name in names]
             before = current or getattr(instance, "_cdms_snapshot", None) or {}
             if current is not None:
@@ -314,24 +352,45 @@ def _update(instance, migrator, using, kwargs):
             check_deferred(using, type(instance))
             rehearse_version(instance, using, outer)
             if changed:
-                record = settle.merge(migrator, instance.cdms_pk, crm_values(instance, changed))
+                after = crm_values(instance, changed)
+                old = restore_body(instance, {name: before[name] for name in changed if name in before}, using)
+                intents.add(migrator.service, instance.cdms_pk, "update", {"before": old, "after": after})
+                record = settle.merge(migrator, instance.cdms_pk, after)
                 merged = True
                 if record is None:
-                    _reread(client, migrator, instance, using)
+                    _reread(client, migrator, instance, using, guarded)
                 else:
+                    refuse_local_newer(instance, guarded, record)
                     store(instance, record, using)
             take_snapshot(instance)
             reversion.add_to_revision(instance)
+        intents.joined()
     except BaseException as exc:
         if merged and before:
             body = restore_body(instance, {name: before[name] for name in changed}, using)
             what = f"restore {migrator.service} {instance.cdms_pk}"
             undone = _quietly(client.update, migrator.service, instance.cdms_pk, body)
             report(what, [] if undone else [f"{migrator.service} {instance.cdms_pk}"], exc)
+        intents.abandon()
         raise
 
 
-def _reread(client, migrator, instance, using):
+def refuse_local_newer(instance, current, record):
+    """Raise ObjectsNotInSyncError if the locked local row is newer than the CRM's record even after this write.
+
+    Such a row was changed bypassing the CRM (`skip_cdms`); storing the CRM's answer would
+    silently replace that change, so the write is refused and undone in the CRM instead.
+    """
+    if current is None:
+        return
+    migrator = get_migrator(instance)
+    crm = migrator.from_cdms(record)
+    local = (current["modified"], current["cdms_version"])
+    if sync_state(local, (crm["modified"], crm["cdms_version"])) == LOCAL_NEWER:
+        raise ObjectsNotInSyncError(type(instance), [instance.cdms_pk])
+
+
+def _reread(client, migrator, instance, using, current=None):
     asked = timezone.now()
     try:
         record = fetch.record(migrator, instance.cdms_pk)
@@ -340,6 +399,7 @@ def _reread(client, migrator, instance, using):
         # and converges.
         log.warning("%s %s: updated, but re-reading it failed: %s", migrator.service, instance.cdms_pk, exc)
         return
+    refuse_local_newer(instance, current, record)
     store(instance, record, using, asked)
 
 
@@ -421,12 +481,20 @@ def apply_records(pairs, using):
     return [*migrator.fields, *SYSTEM_FIELDS]
 
 
-def store(instance, record, using, asked_at=None):
+def store(instance, record, using, asked_at=None, insert=False):
     """Copy a CRM record onto an instance and write it locally (its parents fetched if not local).
 
     `asked_at`: when the request that answered `record` was sent, recorded as its vouch.
+    `insert`: the instance has no local row yet (a recovered deletion): insert it.
     """
-    write = lambda: save_locally(instance, using, update_fields=apply_records([(instance, record)], using))  # noqa: E731
+
+    def write():
+        names = apply_records([(instance, record)], using)
+        if insert:
+            save_locally(instance, using, force_insert=True)
+        else:
+            save_locally(instance, using, update_fields=names)
+
     retrying_vanished_parents(write, using)
     vouch(type(instance), [instance.cdms_pk], asked_at, using)
 

@@ -87,3 +87,16 @@ def test_a_read_too_large_in_the_admin_names_the_stale_watermark_in_the_frame(cd
     page = response.content.decode()
     assert response.status_code == 400 and 'class="errornote"' in page
     assert "Account: the follower&#x27;s change watermark was never set" in page
+
+
+def test_recovering_a_deleted_organisation_restores_it_on_both_sides_under_its_key(edited, cdms, admin_client):
+    last = Version.objects.get_for_object(edited).first()
+    key, pk = edited.cdms_pk, edited.pk
+    edited.delete()
+    url = f"/admin/organisation/organisation/recover/{last.pk}/"
+    response = admin_client.post(url, {"name": "New Name", "city": "Leeds", "uk_organisation": "on"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert cdms.store.get("Account", key)["Name"] == "New Name"
+    recovered = Organisation.objects.skip_cdms().get()
+    assert (recovered.pk, recovered.cdms_pk, recovered.name, recovered.city) == (pk, key, "New Name", "Leeds")
+    assert recovered.modified is not None

@@ -33,7 +33,10 @@ def main(seconds, seed):
         return 1
     finally:
         connection.close()
-    print(f"worker {seed}: {soak.done} operations, {soak.expected} explained by the other CRM user")
+    print(
+        f"worker {seed}: {soak.done} operations ({soak.rolled_back} blocks rolled back), "
+        f"{soak.expected} explained by the other CRM user"
+    )
     return 0
 
 
@@ -45,6 +48,14 @@ def _gone(exc):
     return isinstance(exc, CDMSNotFoundError) or (
         isinstance(exc, CDMSBadRequestError) and "Does Not Exist" in str(exc)
     )
+
+
+# The city a rolled-back block writes: the CRM must never keep it, unless kept as a conflict.
+ROLLED_BACK = "Rolled back"
+
+
+class _Rollback(Exception):
+    """The failure that ends a rolled-back block."""
 
 
 class Soak:
@@ -65,7 +76,9 @@ class Soak:
             self.save_contact,
             self.bulk_update,
             self.create_and_delete,
+            self.rolled_back_block,
         ]
+        self.rolled_back = 0
 
     def _run(self, call):
         from django.core.exceptions import ObjectDoesNotExist
@@ -159,6 +172,28 @@ class Soak:
             Organisation.objects.filter(name__startswith=prefix, name__endswith="0").delete()
 
         self._run(create_and_delete)
+
+    def rolled_back_block(self):
+        """A block that creates an organisation and moves another, then fails: the CRM must lose both writes."""
+        from django.db import transaction
+
+        from organisation.models import Organisation
+
+        self.serial += 1
+        name = f"rolled back {self.seed}-{self.serial}"
+
+        def block():
+            try:
+                with transaction.atomic():
+                    Organisation.objects.create(name=name)
+                    org = Organisation.objects.get(pk=self._pick(Organisation))
+                    org.city = f"{ROLLED_BACK} {self.rng.randrange(1000)}"
+                    org.save()
+                    raise _Rollback
+            except _Rollback:
+                self.rolled_back += 1
+
+        self._run(block)
 
     def check_monotonic(self):
         from organisation.models import Organisation

@@ -42,14 +42,13 @@ def allow(table):
 
 
 @contextlib.contextmanager
-def referred_to(table, pk):
+def referred_to(table, pk, primary_key=True):
     """A raw table (unknown to Django) holding a deferred foreign key to row `pk` of `table`."""
     serial = "serial" if connection.vendor == "postgresql" else "integer"
+    key = f"id {serial} PRIMARY KEY, " if primary_key else ""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TABLE raw_reference (id {serial} PRIMARY KEY, "
-            f"target_id integer REFERENCES {table}(id) DEFERRABLE INITIALLY DEFERRED)"
-        )
+        reference = f"target_id integer REFERENCES {table}(id) DEFERRABLE INITIALLY DEFERRED"
+        cursor.execute(f"CREATE TABLE raw_reference ({key}{reference})")
         cursor.execute("INSERT INTO raw_reference (target_id) VALUES (%s)", [pk])
     try:
         yield

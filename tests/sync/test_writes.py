@@ -7,9 +7,9 @@ from reversion.models import Version
 from cdms_api.counting import count_requests
 from cdms_api.exceptions import CDMSError
 from contact.models import Contact
-from migrator.exceptions import BulkWriteError, NotSupportedError
+from migrator.exceptions import BulkWriteError, NotSupportedError, ObjectsNotInSyncError
 from organisation.models import Organisation
-from tests.crm_records import seed_account
+from tests.crm_records import later, seed_account
 
 FAULTS = [
     pytest.param({"kind": "status", "status": 503, "count": 10}, id="503"),
@@ -338,3 +338,32 @@ def test_concurrent_saves_of_different_fields_lose_nothing(cdms):
     fresh = Organisation.objects.get(pk=org.pk)
     assert (fresh.city, fresh.number_of_employees) == ("York", 99)
     assert fresh.modified == _crm_modified(cdms, fresh)
+
+
+def _changed_locally(org):
+    """Change an organisation's row bypassing the CRM, so that it is newer than the CRM's record."""
+    local = Organisation.objects.skip_cdms().get(pk=org.pk)
+    local.name, local.modified = "Changed locally", later(3600)
+    local.save(skip_cdms=True)
+
+
+def test_a_save_over_a_local_row_newer_than_the_crms_is_refused_and_changes_neither_side(cdms):
+    org = Organisation.objects.create(name="Acme", city="Leeds")
+    _changed_locally(org)
+    org.city = "York"
+    with count_requests() as counter, pytest.raises(ObjectsNotInSyncError, match=org.cdms_pk):
+        org.save()
+    assert [r.method for r in counter.requests] == ["MERGE", "GET", "MERGE"]  # the last puts Leeds back
+    assert cdms.store.get("Account", org.cdms_pk)["Address1_City"] == "Leeds"
+    row = Organisation.objects.skip_cdms().get(pk=org.pk)
+    assert (row.name, row.city) == ("Changed locally", "Leeds")
+
+
+def test_the_api_answers_409_for_a_write_over_a_local_row_newer_than_the_crms(cdms, api):
+    org = Organisation.objects.create(name="Acme", city="Leeds")
+    _changed_locally(org)
+    response = api.patch(f"/api/v1/organisations/{org.pk}/", {"city": "York"}, format="json")
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "cdms_out_of_sync"
+    assert cdms.store.get("Account", org.cdms_pk)["Address1_City"] == "Leeds"
+    assert Organisation.objects.skip_cdms().get(pk=org.pk).name == "Changed locally"
