@@ -60,6 +60,9 @@ class CDMSCredentialsRefusedError(CDMSUnauthorizedError):
         self.refusal = refusal
         super().__init__(message, **kwargs)
 
+    def _describe(self):
+        return self.message  # nothing was sent: no method, URL or status to name
+
 
 class CDMSSignInError(CDMSUnauthorizedError):
     """The AD FS sign-in could not be completed (an error page, an unknown page, a hop it may not take)."""

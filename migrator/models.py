@@ -15,6 +15,7 @@ from .field_domains import check_values
 from .managers import CDMSManager
 from .mirror.state import ComparisonRun, ImportCursor, SweepPartition, SyncStatus, Watermark
 from .mirror.vouching import Vouch
+from .ops.credentials import CredentialRefusal
 from .write import writer
 from .write.snapshot import take_snapshot
 
@@ -67,4 +68,13 @@ class CDMSModel(models.Model):
         return writer.delete(self, **_keywords(args, DELETE_ARGUMENTS), **kwargs)
 
 
-__all__ = ["CDMSModel", "ComparisonRun", "ImportCursor", "SweepPartition", "SyncStatus", "Vouch", "Watermark"]
+__all__ = [
+    "CDMSModel",
+    "ComparisonRun",
+    "CredentialRefusal",
+    "ImportCursor",
+    "SweepPartition",
+    "SyncStatus",
+    "Vouch",
+    "Watermark",
+]
