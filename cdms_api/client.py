@@ -24,6 +24,7 @@ from .auth import guard_of, renew
 from .clock import read_date
 from .exceptions import (
     CDMSConnectionError,
+    CDMSCredentialsRefusedError,
     CDMSDuplicateKeyError,
     CDMSError,
     CDMSNotFoundError,
@@ -188,18 +189,28 @@ class CDMSClient:
         return rest.lstrip("/")
 
     def _send(self, method, url, body, attempt):
+        try:
+            return self._send_authenticated(method, url, body, attempt)
+        except CDMSCredentialsRefusedError:
+            self._proven = False  # ask the guard again before anything is sent
+            raise
+
+    def _send_authenticated(self, method, url, body, attempt):
         guard = guard_of(self.auth)
         if guard is not None and not self._proven:
             guard.check()  # while refused credentials' back-off runs, fail at once, sending nothing
+        fresh = False
         if self._signs_in and not self._generation:
-            self._generation = self.auth.load(self.session) or self._sign_in()
+            self._generation = self.auth.load(self.session)
+            fresh = not self._generation and self._renew_auth()
         response = self._http(method, url, body, attempt)
         if self._refused(response):
             # The CRM refused before handling the request (a 401, or an ended claims session),
             # so sending it again after renewing the auth cannot apply it twice.
             self._refuse_if_final(guard, response, "the CRM refused the NTLM credentials (HTTP 401)")
-            fresh = self._renew_auth()
-            response = self._http(method, url, body, attempt)
+            if not fresh:
+                fresh = self._renew_auth()
+                response = self._http(method, url, body, attempt)
             if self._signs_in and not fresh and self._refused(response):
                 fresh = self._renew_auth()  # the session another thread had signed in ended too
                 response = self._http(method, url, body, attempt)
@@ -219,7 +230,6 @@ class CDMSClient:
         # NTLM's final 401: the handshake ran on this request (its history), so the password
         # itself was refused; sending it again would only count towards a lockout.
         if guard is not None and not self._signs_in and response.history:
-            self._proven = False
             raise guard.refused(reason)
 
     @property

@@ -24,7 +24,7 @@ from cdms_api.auth import make_auth
 from cdms_api.client import CDMSClient
 
 from .conf import cdms_settings
-from .ops.credentials import make_guard
+from .credentials import make_guard
 
 CONNECT_TIMEOUT_CAP = 5.0
 

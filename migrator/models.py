@@ -15,7 +15,7 @@ from .field_domains import check_values
 from .managers import CDMSManager
 from .mirror.state import ComparisonRun, ImportCursor, SweepPartition, SyncStatus, Watermark
 from .mirror.vouching import Vouch
-from .ops.credentials import CredentialRefusal
+from .credentials import CredentialRefusal
 from .write import writer
 from .write.snapshot import take_snapshot
 

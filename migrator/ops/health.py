@@ -19,7 +19,7 @@ from migrator.conf import cdms_settings
 from migrator.connection import get_client
 
 from ..mirror import entities
-from .credentials import describe, refusal_in_force
+from ..credentials import describe, refusal_in_force
 
 PROBE_TEXT = "cdms_check probe (safe to delete)"
 

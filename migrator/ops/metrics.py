@@ -10,7 +10,7 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
 from ..mirror.state import Watermark
-from .credentials import refusal_in_force
+from ..credentials import refusal_in_force
 
 
 def watermark_ages(now=None):

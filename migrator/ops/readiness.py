@@ -19,7 +19,7 @@ from cdms_api.exceptions import CDMSError
 from ..cdms_migrator import registered_migrators
 from ..conf import cdms_settings
 from ..connection import get_client
-from .credentials import describe, refusal_in_force
+from ..credentials import describe, refusal_in_force
 from .metrics import watermark_ages
 
 DEGRADED = "degraded"

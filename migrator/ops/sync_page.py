@@ -25,7 +25,8 @@ from cdms_api.exceptions import CDMSError
 from ..cdms_migrator import registered_migrators
 from ..conf import cdms_settings
 from ..mirror.state import SyncStatus, Watermark
-from . import compare_job, conflicts, credentials, readiness
+from .. import credentials
+from . import compare_job, conflicts, readiness
 
 # 100 CRM requests: a page that answers in a few seconds. Past that a person asks for the scan.
 AUTO_COMPARE_ROWS = 5000

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from migrator.conf import cdms_settings
-from migrator.ops.credentials import describe, mark_fixed, refusal_in_force
+from migrator.credentials import describe, mark_fixed, refusal_in_force
 
 
 class Command(BaseCommand):

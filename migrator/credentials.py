@@ -24,7 +24,7 @@ from django.utils.crypto import salted_hmac
 
 from cdms_api.refusals import CredentialGuard, MemoryRefusals, Refusal, RefusalStore
 
-from ..conf import cdms_settings
+from .conf import cdms_settings
 
 log = logging.getLogger("migrator")
 
