@@ -11,11 +11,11 @@ from django.db import models
 from reversion import revisions as reversion
 
 from .context import is_skipping
+from .credentials import CredentialRefusal
 from .field_domains import check_values
 from .managers import CDMSManager
 from .mirror.state import ComparisonRun, ImportCursor, SweepPartition, SyncStatus, Watermark
 from .mirror.vouching import Vouch
-from .credentials import CredentialRefusal
 from .write import writer
 from .write.snapshot import take_snapshot
 

@@ -18,8 +18,8 @@ from cdms_api.odata import parse_date
 from migrator.conf import cdms_settings
 from migrator.connection import get_client
 
-from ..mirror import entities
 from ..credentials import describe, refusal_in_force
+from ..mirror import entities
 
 PROBE_TEXT = "cdms_check probe (safe to delete)"
 

@@ -9,8 +9,8 @@ are in `migrator.instruments`.
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
-from ..mirror.state import Watermark
 from ..credentials import refusal_in_force
+from ..mirror.state import Watermark
 
 
 def watermark_ages(now=None):

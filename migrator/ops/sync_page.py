@@ -22,10 +22,10 @@ from django.utils import timezone
 
 from cdms_api.exceptions import CDMSError
 
+from .. import credentials
 from ..cdms_migrator import registered_migrators
 from ..conf import cdms_settings
 from ..mirror.state import SyncStatus, Watermark
-from .. import credentials
 from . import compare_job, conflicts, readiness
 
 # 100 CRM requests: a page that answers in a few seconds. Past that a person asks for the scan.

@@ -209,8 +209,9 @@ def test_a_wrong_password_reaches_ad_fs_once_until_the_back_off_passes(adfs_crm,
 def test_an_operator_saying_the_credentials_are_fixed_lets_the_next_request_sign_in(adfs_crm):
     guard = CredentialGuard(backoff=900)
     wrong = make_auth("adfs", USERNAME, WRONG, adfs_url=adfs_url(adfs_crm), whr=adfs_whr(adfs_crm), guard=guard)
-    with CDMSClient(adfs_crm.base_url, auth=wrong, timeout=2.0) as client, pytest.raises(CDMSCredentialsRefusedError):
-        list(client.list("Account"))
+    with CDMSClient(adfs_crm.base_url, auth=wrong, timeout=2.0) as client:
+        with pytest.raises(CDMSCredentialsRefusedError):
+            list(client.list("Account"))
     guard.fixed()
     right = make_auth("adfs", USERNAME, PASSWORD, adfs_url=adfs_url(adfs_crm), whr=adfs_whr(adfs_crm), guard=guard)
     with CDMSClient(adfs_crm.base_url, auth=right, timeout=2.0) as client:
@@ -258,7 +259,7 @@ def test_an_ad_fs_error_page_is_a_named_error_with_its_text(adfs_crm):
 def test_a_token_is_never_posted_to_an_origin_the_chain_did_not_lead_to(adfs_crm):
     realms = adfs_crm.adfs.account_sts.relying_parties
     saved = dict(realms)
-    realms.update({realm: "http://127.0.0.2:9/" for realm in saved})  # AD FS would post the token away
+    realms.update(dict.fromkeys(saved, "http://127.0.0.2:9/"))  # AD FS would post the token away
     failed = pytest.raises(CDMSSignInError, match="led to 127.0.0.2:9, which is neither the CRM")
     try:
         with adfs_client(adfs_crm) as client, count_requests() as counter, failed:

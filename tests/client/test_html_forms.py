@@ -5,7 +5,8 @@ from cdms_api.html_forms import parse_page
 
 WEBFORMS = (
     '<form method="post" action="FormsSignIn.aspx?wa=wsignin1.0&amp;wctx=a%26b" id="MainForm">'
-    '<input type="hidden" name="__VIEWSTATE" value="vs" /><input type="hidden" name="__EVENTVALIDATION" value="ev" />'
+    '<input type="hidden" name="__VIEWSTATE" value="vs" />'
+    '<input type="hidden" name="__EVENTVALIDATION" value="ev" />'
     '<input type="hidden" name="__db" value="15" />'
     '<input name="ctl00$ContentPlaceHolder1$UsernameTextBox" type="text" />'
     '<input name="ctl00$ContentPlaceHolder1$PasswordTextBox" type="password" />'

@@ -57,7 +57,8 @@ def test_ntlm_locks_an_account_after_the_threshold_of_failures_as_active_directo
     try:
         for _ in range(3):
             wrong = HttpNtlmAuth("CORP\\alice", "wrong")
-            assert requests.get(f"{emu.service_root}/AccountSet", headers=JSON, auth=wrong, timeout=5).status_code == 401
+            response = requests.get(f"{emu.service_root}/AccountSet", headers=JSON, auth=wrong, timeout=5)
+            assert response.status_code == 401
         right = HttpNtlmAuth("CORP\\alice", "s3cret!")
         response = requests.get(f"{emu.service_root}/AccountSet", headers=JSON, auth=right, timeout=5)
         assert response.status_code == 401  # locked: even the right password is refused
@@ -260,7 +261,8 @@ def test_the_command_line_chooses_the_auth_the_sts_chain_and_the_lockout():
         5,
         "form",
     )
-    assert (args.adfs_port, args.resource_sts_port, args.lockout_threshold, args.lockout_window) == (8002, 0, 3, 60)
+    chain = (args.adfs_port, args.resource_sts_port, args.lockout_threshold, args.lockout_window)
+    assert chain == (8002, 0, 3, 60)
     assert parse_args(["--auth", "adfs", "--users", "u.txt"]).resource_sts_port is None
     assert parse_args(["--ntlm-users", "n.txt"]).ntlm_users == "n.txt"
     with pytest.raises(SystemExit):
