@@ -209,9 +209,9 @@ def test_a_wrong_password_reaches_ad_fs_once_until_the_back_off_passes(adfs_crm,
 def test_an_operator_saying_the_credentials_are_fixed_lets_the_next_request_sign_in(adfs_crm):
     guard = CredentialGuard(backoff=900)
     wrong = make_auth("adfs", USERNAME, WRONG, adfs_url=adfs_url(adfs_crm), whr=adfs_whr(adfs_crm), guard=guard)
-    with CDMSClient(adfs_crm.base_url, auth=wrong, timeout=2.0) as client:
-        with pytest.raises(CDMSCredentialsRefusedError):
-            list(client.list("Account"))
+    refused = pytest.raises(CDMSCredentialsRefusedError)
+    with CDMSClient(adfs_crm.base_url, auth=wrong, timeout=2.0) as client, refused:
+        list(client.list("Account"))
     guard.fixed()
     right = make_auth("adfs", USERNAME, PASSWORD, adfs_url=adfs_url(adfs_crm), whr=adfs_whr(adfs_crm), guard=guard)
     with CDMSClient(adfs_crm.base_url, auth=right, timeout=2.0) as client:
