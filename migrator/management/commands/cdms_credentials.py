@@ -32,4 +32,5 @@ class Command(BaseCommand):
         if refusal is None:
             self.stdout.write(f"The credentials are not refused (CDMS_AUTH={cdms_settings.CDMS_AUTH}).")
             return
-        self.stdout.write(self.style.ERROR(describe(refusal).capitalize() + "."))
+        text = describe(refusal)
+        self.stdout.write(self.style.ERROR(f"{text[0].upper()}{text[1:]}."))
