@@ -25,9 +25,12 @@ from .exceptions import CDMSCredentialsRefusedError
 log = logging.getLogger("cdms_api")
 
 DEFAULT_BACKOFF = 900.0
-# How long a process trusts its memory of a refusal before asking the shared store again, so an
-# operator's "fixed" reaches every process within this many seconds.
+# How long a process trusts what it last read from the store (a refusal, or none) before asking
+# again when nothing is sent: an operator's "fixed" reaches every process within this many
+# seconds, and a busy process asks a shared store at most this often. Sending credentials always
+# asks the store (`before_sending`).
 RECHECK_SECONDS = 5.0
+UNKNOWN = object()
 
 
 @dataclass(frozen=True)
@@ -108,13 +111,13 @@ class CredentialGuard:
         self.hint = hint  # how an operator says the credentials are fixed, for the error text
         self.clock, self.monotonic = clock, monotonic
         self._lock = threading.Lock()
-        self._memo = (None, 0.0)  # (refusal, monotonic time until which it is trusted)
+        self._memo = (None, 0.0)  # (refusal or None, monotonic time until which it is trusted)
         self._sent = False  # credentials sent since the last refusal or acceptance
 
     def check(self):
         """Raise CDMSCredentialsRefusedError while a refusal is in force; send nothing."""
         refusal = self._remembered()
-        if refusal is None:
+        if refusal is UNKNOWN:
             refusal = self.store.current(self.clock())
             self._remember(refusal)
         if refusal is not None:
@@ -122,8 +125,9 @@ class CredentialGuard:
 
     def before_sending(self):
         """Call right before credentials go out: raise while refused, else claim the try."""
-        if self._remembered() is not None:
-            raise self.error(self._remembered())
+        refusal = self._remembered()
+        if refusal is not UNKNOWN and refusal is not None:
+            raise self.error(refusal)
         refusal = self.store.claim(self.clock(), self.backoff)
         self._remember(refusal)
         if refusal is not None:
@@ -167,10 +171,11 @@ class CredentialGuard:
         return CDMSCredentialsRefusedError(message, status=None, refusal=refusal)
 
     def _remembered(self):
+        """What the store last said (a refusal or None) if still trusted, else UNKNOWN."""
         with self._lock:
             refusal, until = self._memo
-        if refusal is None or self.monotonic() >= until or refusal.retry_at <= self.clock():
-            return None
+        if self.monotonic() >= until or (refusal is not None and refusal.retry_at <= self.clock()):
+            return UNKNOWN
         return refusal
 
     def _remember(self, refusal):
