@@ -192,3 +192,26 @@ def test_a_changed_password_setting_is_not_held_back_by_the_old_refusal(claims, 
     settings.CDMS_PASSWORD = PASSWORD
     assert list(get_client().list("Account")) == [[]]
     assert mark_fixed() == 1  # the old credentials' record is still there, for the operator
+
+
+def test_the_sign_in_settings_are_parsed_and_bad_ones_named(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from migrator.conf import cdms_settings
+    from migrator.connection import build_auth
+
+    settings.CDMS_AUTH, settings.CDMS_USERNAME, settings.CDMS_PASSWORD = "adfs", USER, PASSWORD
+    settings.CDMS_ADFS_URL = "https://sts.example.org/adfs/ls/"
+    settings.CDMS_ADFS_WHR = "http://sts.example.org/adfs/services/trust"
+    settings.CDMS_ADFS_STS_URLS = "https://crm-sts.example.org/adfs/ls/, https://third.example.org"
+    settings.CDMS_CREDENTIALS_BACKOFF = "60"
+    auth = build_auth()
+    assert auth.whr == "http://sts.example.org/adfs/services/trust"
+    assert auth.sts_urls == ("https://crm-sts.example.org/adfs/ls", "https://third.example.org")
+    assert auth.guard.backoff == 60.0 and "cdms_credentials --fixed" in auth.guard.hint
+    settings.CDMS_ADFS_STS_URLS = "sts-without-scheme"
+    with pytest.raises(ImproperlyConfigured, match="CDMS_ADFS_STS_URLS"):
+        cdms_settings.check()
+    settings.CDMS_ADFS_STS_URLS, settings.CDMS_CREDENTIALS_BACKOFF = "", "0"
+    with pytest.raises(ImproperlyConfigured, match="CDMS_CREDENTIALS_BACKOFF"):
+        cdms_settings.check()
