@@ -4,8 +4,11 @@ Every HTTP call goes through `CDMSClient.request()`, which adds `Accept: applica
 applies the (connect, read) timeouts, renews the auth once on a 401, retries idempotent
 requests with bounded backoff, logs and counts each attempt, and turns every failure into a
 `CDMSError`. With AD FS claims auth it signs the session in first, and again once when the CRM
-says the session ended (`adfs`). The operations (`list`, `get`, `create`, `update`, `delete`) only build paths and
-bodies and unwrap the `{"d": ...}` envelope. Records are returned as the CRM sends them.
+says the session ended (`adfs`). Refused credentials are recorded by the auth's guard
+(`refusals`): until its back-off passes every request fails at once with
+`CDMSCredentialsRefusedError`, and nothing is sent. The operations (`list`, `get`, `create`,
+`update`, `delete`) only build paths and bodies and unwrap the `{"d": ...}` envelope. Records
+are returned as the CRM sends them.
 """
 
 import datetime as dt
@@ -17,16 +20,16 @@ import requests
 from urllib3.exceptions import ReadTimeoutError
 
 from . import answers, counting, odata
-from .auth import renew
+from .auth import guard_of, renew
 from .clock import read_date
 from .exceptions import (
     CDMSConnectionError,
+    CDMSCredentialsRefusedError,
     CDMSDuplicateKeyError,
     CDMSError,
     CDMSNotFoundError,
     CDMSRequestTooLongError,
     CDMSTimeoutError,
-    CDMSUnauthorizedError,
     CDMSUnavailableError,
     CDMSUnexpectedResponseError,
 )
@@ -101,8 +104,11 @@ class CDMSClient:
         self.key_attributes = {} if key_attributes is None else key_attributes
         # The `Date` of the latest answer (a `clock.DateReading`): the CRM's clock, read here.
         self.last_date = None
-        # A claims (AD FS) session: signed in before the first request, again when it ends.
-        self._signed_in = False
+        # The generation of the claims (AD FS) session in this client's cookies (0: none yet): the
+        # auth object signs in for every client that shares it, one sign-in at a time.
+        self._generation = 0
+        # Whether an answer has shown the credentials accepted since the client began or was refused.
+        self._proven = False
 
     def close(self):
         """Close the kept-alive connections."""
@@ -197,24 +203,48 @@ class CDMSClient:
         return rest.lstrip("/")
 
     def _send(self, method, url, body, attempt):
-        if self._signs_in and not self._signed_in:
-            self._sign_in()
+        try:
+            return self._send_authenticated(method, url, body, attempt)
+        except CDMSCredentialsRefusedError:
+            self._proven = False  # ask the guard again before anything is sent
+            raise
+
+    def _send_authenticated(self, method, url, body, attempt):
+        guard = guard_of(self.auth)
+        if guard is not None and not self._proven:
+            guard.check()  # while refused credentials' back-off runs, fail at once, sending nothing
+        fresh = False
+        if self._signs_in and not self._generation:
+            self._generation = self.auth.load(self.session)
+            fresh = not self._generation and self._renew_auth()
         response = self._http(method, url, body, attempt)
         if self._refused(response):
             # The CRM refused before handling the request (a 401, or an ended claims session),
             # so sending it again after renewing the auth cannot apply it twice.
-            self._renew_auth()
-            response = self._http(method, url, body, attempt)
-            if self._signs_in and self._refused(response):
-                raise CDMSUnauthorizedError(
-                    "the CRM ended the claims session again right after signing in through AD FS",
-                    status=response.status_code,
-                    method=method,
-                    url=url,
-                )
+            self._refuse_if_final(guard, response, "the CRM refused the NTLM credentials (HTTP 401)")
+            if not fresh:
+                fresh = self._renew_auth()
+                response = self._http(method, url, body, attempt)
+            if self._signs_in and not fresh and self._refused(response):
+                fresh = self._renew_auth()  # the session another thread had signed in ended too
+                response = self._http(method, url, body, attempt)
+            if self._refused(response):
+                reason = f"the CRM refused the session right after a fresh sign-in (HTTP {response.status_code})"
+                if self._signs_in:
+                    raise guard.refused(reason)
+                self._refuse_if_final(guard, response, "the CRM refused the NTLM credentials (HTTP 401)")
+        if guard is not None and not self._refused(response):
+            self._proven = True
+            guard.accepted()
         if not 200 <= response.status_code < 300:
             raise answers.error_for(response, method, url)
         return response
+
+    def _refuse_if_final(self, guard, response, reason):
+        # NTLM's final 401: the handshake ran on this request (its history), so the password
+        # itself was refused; sending it again would only count towards a lockout.
+        if guard is not None and not self._signs_in and response.history:
+            raise guard.refused(reason)
 
     @property
     def _signs_in(self):
@@ -227,17 +257,22 @@ class CDMSClient:
         return response.status_code == 401
 
     def _sign_in(self):
-        self._signed_in = False
-        self.auth.sign_in(self.session, self.base_url, self.timeout)
-        self._signed_in = True
+        seen = self._generation
+        self._generation = 0
+        self._generation = self.auth.sign_in(self.session, self.base_url, self.timeout, seen=seen)
+        return self._generation
 
     def _renew_auth(self):
+        """Renew the auth; True if credentials went out (a sign-in walked, not one reused)."""
         if self._signs_in:
-            return self._sign_in()
+            before = self.auth.generation
+            self._sign_in()
+            return self._generation > before
         # NTLM state lives on the TCP connection: a fresh auth object needs fresh connections.
         self.auth = renew(self.auth)
         for adapter in self.session.adapters.values():
             adapter.close()
+        return True
 
     def _http(self, method, url, body, attempt):
         verb, headers = method, dict(ACCEPT)

@@ -53,6 +53,21 @@ class CDMSUnauthorizedError(CDMSError):
     """The CRM refused the credentials (401, after one fresh attempt)."""
 
 
+class CDMSCredentialsRefusedError(CDMSUnauthorizedError):
+    """The credentials were refused and are not sent again until the back-off passes (`refusals`)."""
+
+    def __init__(self, message="", *, refusal=None, **kwargs):
+        self.refusal = refusal
+        super().__init__(message, **kwargs)
+
+    def _describe(self):
+        return self.message  # nothing was sent: no method, URL or status to name
+
+
+class CDMSSignInError(CDMSUnauthorizedError):
+    """The AD FS sign-in could not be completed (an error page, an unknown page, a hop it may not take)."""
+
+
 class CDMSForbiddenError(CDMSError):
     """The CRM user lacks the privilege for this operation (403)."""
 

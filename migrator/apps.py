@@ -11,8 +11,9 @@ class MigratorConfig(AppConfig):
     readiness_checks = {
         "crm": "migrator.ops.readiness.crm_answers",
         "watermarks": "migrator.ops.readiness.watermarks_fresh",
+        "credentials": "migrator.ops.readiness.credentials_accepted",
     }
-    metrics_collectors = ("migrator.ops.metrics.WatermarkCollector",)
+    metrics_collectors = ("migrator.ops.metrics.WatermarkCollector", "migrator.ops.metrics.CredentialsCollector")
 
     def ready(self):
         # Imported only now: these modules reach models, which exist once the registry is ready.

@@ -49,6 +49,11 @@ def _optional_url(name, value):
     return _url(name, value) if _text(name, value) else ""
 
 
+def _urls(name, value):
+    items = value if isinstance(value, list | tuple) else _text(name, value).replace(",", " ").split()
+    return tuple(_url(name, item) for item in items if str(item).strip())
+
+
 def _auth(name, value):
     text = _text(name, value).lower()
     if text not in AUTH_KINDS:
@@ -120,6 +125,14 @@ DEFAULTS = {
     # CDMS_AUTH=adfs (an internet-facing deployment): the AD FS to sign in through, also sent
     # as the home realm (`whr`); the password is posted only to this URL's origin.
     "CDMS_ADFS_URL": ("", _optional_url),
+    # The home realm (`whr`) the CRM's STS is told: the AD FS's identifier, often
+    # http://<host>/adfs/services/trust while its sign-in pages are https. Unset: CDMS_ADFS_URL.
+    "CDMS_ADFS_WHR": ("", _text),
+    # Further STS origins a sign-in may post a token to (space- or comma-separated URLs), beyond
+    # the CRM, CDMS_ADFS_URL and the STSes the CRM's own redirects lead to.
+    "CDMS_ADFS_STS_URLS": ((), _urls),
+    # Seconds nothing sends the credentials again after the CRM or AD FS refused them.
+    "CDMS_CREDENTIALS_BACKOFF": (900.0, _seconds),
     "CDMS_SYNC_MAX_ROWS": (5000, _count),
     "CDMS_WRITE_CONCURRENCY": (8, _count),
     # False: reads fetch whole records (every attribute the CRM has) instead of `$select`ing the

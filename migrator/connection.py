@@ -5,6 +5,11 @@ thread gets its own, built on first use from the settings read at that moment. W
 setting changes (`override_settings` in tests) a generation counter is bumped and every thread
 rebuilds its client on its next call, so no thread keeps talking to the old CRM.
 
+The auth object is built once per process (and settings generation) and shared by every
+thread's client: with AD FS they share one signed-in session (one sign-in at a time), and all
+share one `CredentialGuard` whose refusals live in the database (`ops.credentials`), so refused
+credentials are not sent again by any thread or process until the back-off passes.
+
 `CDMS_TIMEOUT` is one number of seconds: it is the read timeout, and the connect timeout is
 min(CDMS_TIMEOUT, 5) because a CRM that takes longer than that to accept a connection is down.
 """
@@ -20,28 +25,50 @@ from cdms_api.client import CDMSClient
 
 from .cdms_migrator import registered_migrators
 from .conf import cdms_settings
+from .credentials import make_guard
 
 CONNECT_TIMEOUT_CAP = 5.0
-SETTINGS = ("CDMS_BASE_URL", "CDMS_AUTH", "CDMS_ADFS_URL", "CDMS_USERNAME", "CDMS_PASSWORD", "CDMS_TIMEOUT")
 
 _local = threading.local()
 _generations = itertools.count(1)
 _generation = next(_generations)
+_shared_lock = threading.Lock()
+_shared = {"generation": None, "auth": None}
+
+
+def build_auth():
+    """Return a new auth object (with its database-backed guard) for the current settings."""
+    s = cdms_settings
+    if s.CDMS_AUTH == "none":
+        return None
+    return make_auth(
+        s.CDMS_AUTH,
+        s.CDMS_USERNAME,
+        s.CDMS_PASSWORD,
+        adfs_url=s.CDMS_ADFS_URL,
+        whr=s.CDMS_ADFS_WHR or None,
+        sts_urls=s.CDMS_ADFS_STS_URLS,
+        guard=make_guard(),
+    )
+
+
+def shared_auth():
+    """The process's auth object for the current settings, shared by every thread's client."""
+    generation = _generation
+    with _shared_lock:
+        if _shared["generation"] != generation:
+            _shared.update(generation=generation, auth=build_auth())
+        return _shared["auth"]
 
 
 def build_client():
     """Return a new CDMSClient configured from the current settings."""
     timeout = float(cdms_settings.CDMS_TIMEOUT)
-    auth = make_auth(
-        cdms_settings.CDMS_AUTH,
-        cdms_settings.CDMS_USERNAME,
-        cdms_settings.CDMS_PASSWORD,
-        adfs_url=cdms_settings.CDMS_ADFS_URL,
-    )
+    connect = min(timeout, CONNECT_TIMEOUT_CAP)
     return CDMSClient(
         cdms_settings.CDMS_BASE_URL,
-        auth=auth,
-        timeout=(min(timeout, CONNECT_TIMEOUT_CAP), timeout),
+        auth=shared_auth(),
+        timeout=(connect, timeout),
         key_attributes=KeyAttributes(),
     )
 

@@ -11,6 +11,7 @@ from django.db import models
 from reversion import revisions as reversion
 
 from .context import is_skipping
+from .credentials import CredentialRefusal
 from .field_domains import check_values
 from .managers import CDMSManager
 from .mirror.state import ComparisonRun, ImportCursor, SweepPartition, SyncStatus, Watermark, WriteIntent
@@ -70,6 +71,7 @@ class CDMSModel(models.Model):
 __all__ = [
     "CDMSModel",
     "ComparisonRun",
+    "CredentialRefusal",
     "ImportCursor",
     "SweepPartition",
     "SyncStatus",

@@ -25,6 +25,7 @@ SHARED = {
     "instruments",
     "throttle",
     "field_domains",
+    "credentials",
 }
 # What each part may import, besides itself and the shared top-level modules.
 ALLOWED = {"mirror": set(), "write": {"mirror"}, "read": {"mirror", "write"}, "ops": {"read", "write", "mirror"}}

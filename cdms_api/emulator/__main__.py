@@ -4,6 +4,7 @@ import argparse
 import contextlib
 import logging
 
+from .adfs import SIGN_IN_PATH
 from .edmx import MetadataError
 from .schema import VERSION_NUMBER_MODES
 from .server import Emulator
@@ -43,6 +44,29 @@ def parse_args(argv=None):
         default="redirect",
         help="how an ended claims session is answered: a 302 to the sign-in page, or a 200 HTML form",
     )
+    parser.add_argument(
+        "--adfs-port",
+        type=int,
+        default=0,
+        help="with --auth adfs: the port of the organisation's AD FS, where the password is typed "
+        "(default: any free)",
+    )
+    parser.add_argument(
+        "--resource-sts-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="with --auth adfs: put the CRM's own STS in front on this port (0: any free); it federates to the "
+        "AD FS by home realm (whr), as a two-STS deployment does",
+    )
+    parser.add_argument(
+        "--lockout-threshold",
+        type=int,
+        default=5,
+        help="failed sign-ins within --lockout-window that lock an account, as Active Directory does (default 5)",
+    )
+    parser.add_argument("--lockout-window", type=float, default=1800.0, help="seconds (default 1800)")
+    parser.add_argument("--lockout-seconds", type=float, default=1800.0, help="a lock's length (default 1800)")
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument(
         "--metadata",
@@ -95,8 +119,15 @@ def main(argv=None):
     if args.seed_demo and _empty(emu.store):
         seeding = logging.getLogger("cdms_api.emulator.seed")
         emu.store.seed_demo(args.seed_demo, contacts_per_account=args.seed_contacts, progress=seeding.info)
-    server = emu.create_server(args.host, args.port, args.threads)
+    server = emu.create_server(
+        args.host, args.port, args.threads, adfs_port=args.adfs_port, resource_sts_port=args.resource_sts_port or 0
+    )
     print(f"CRM 2011 emulator serving {emu.service_root}", flush=True)
+    if emu.adfs is not None:
+        if emu.resource_sts_url:
+            print(f"  the CRM's own STS: {emu.resource_sts_url}{SIGN_IN_PATH}", flush=True)
+        print(f"  AD FS sign-in: {emu.adfs_url}{SIGN_IN_PATH} (CDMS_ADFS_URL)", flush=True)
+        print(f"  AD FS identifier: {emu.adfs.account_sts.identifier} (CDMS_ADFS_WHR)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
 
@@ -115,6 +146,10 @@ def _emulator(args):
         adfs_users=args.adfs_users,
         adfs_session_seconds=args.adfs_session_seconds,
         adfs_expiry=args.adfs_expiry,
+        resource_sts=args.resource_sts_port is not None,
+        lockout_threshold=args.lockout_threshold,
+        lockout_window=args.lockout_window,
+        lockout_seconds=args.lockout_seconds,
         cascade=args.cascade,
         max_url_bytes=args.max_url_bytes,
         max_query_bytes=args.max_query_bytes,

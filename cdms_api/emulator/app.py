@@ -195,6 +195,17 @@ class App:
         return Response(status, [("Content-Type", content_type), *headers], body)
 
 
+class STSApp(App):
+    """The WSGI callable of an STS on its own port (`--auth adfs`)."""
+
+    def __init__(self, emulator, sts):
+        super().__init__(emulator)
+        self.sts = sts
+
+    def __call__(self, environ, start_response):
+        return self.send(start_response, self.sts.answer(environ))
+
+
 def _entity_set_of(path, schema):
     rest = path[len(SERVICE_PATH) :].lstrip("/")
     name = rest.split("(")[0].split("/")[0]

@@ -1,7 +1,8 @@
 """The HTTP control interface outside the service root, for manual use and `make run`.
 
 `POST /_emulator/faults` (JSON with the arguments of `Faults.add`), `DELETE /_emulator/faults`,
-`POST /_emulator/reset`, `GET /_emulator/stats`, `GET /_emulator/faults`.
+`POST /_emulator/reset`, `GET /_emulator/stats`, `GET /_emulator/faults`. With accounts (NTLM or
+AD FS), `GET /_emulator/stats` adds `sign_in_attempts`: password checks, refused ones, locked accounts.
 """
 
 import json
@@ -28,7 +29,10 @@ def control(emu, environ):
             return json_response(200, {"reset": True})
         if path == "/_emulator/stats" and method == "GET":
             requests = [list(r) for r in emu.stats.requests]
-            return json_response(200, {"count": len(requests), "requests": requests})
+            stats = {"count": len(requests), "requests": requests}
+            if emu.accounts is not None:
+                stats["sign_in_attempts"] = emu.accounts.summary()
+            return json_response(200, stats)
     except (TypeError, ValueError) as exc:
         return error_response(CRMError(400, str(exc)))
     return error_response(CRMError(404, f"No control endpoint {method} {path}."))

@@ -8,6 +8,7 @@ from the app's `ready()`, tells `core.api_errors` to answer those as a gateway w
 |---|---|---|
 | CDMSTimeoutError | 504 | `cdms_timeout` |
 | CDMSUnavailableError, CDMSConnectionError | 503 | `cdms_unavailable` |
+| CDMSCredentialsRefusedError (refused, not sent again until the back-off) | 503 | `cdms_credentials_refused` |
 | CDMSNotFoundError | 404 | `cdms_not_found` |
 | ReadCapError (a strict read past CDMS_SYNC_MAX_ROWS) | 400 | `cdms_read_too_large` |
 | StaleMirrorError (CDMS_STALE_READS=error, a watermark past its bound) | 503 | `cdms_mirror_stale` |
@@ -50,6 +51,10 @@ ANSWERS = {
     cdms.CDMSTimeoutError: _gateway(504, "cdms_timeout", "The CRM did not answer in time."),
     cdms.CDMSUnavailableError: _gateway(503, "cdms_unavailable", "The CRM is unavailable."),
     cdms.CDMSConnectionError: _gateway(503, "cdms_unavailable", "The CRM is unreachable."),
+    # The message says what was refused, when, until when, and how an operator lifts it.
+    cdms.CDMSCredentialsRefusedError: Answer(
+        503, "cdms_credentials_refused", None, title="The CRM refused the service's credentials"
+    ),
     cdms.CDMSNotFoundError: _gateway(404, "cdms_not_found", "The record is gone from the CRM."),
     cdms.CDMSError: _gateway(502, "cdms_bad_gateway", "The CRM gave an unexpected answer."),
     # Refused before the CRM was asked; the message names the field and its attribute.

@@ -18,6 +18,7 @@ from cdms_api.odata import parse_date
 from migrator.conf import cdms_settings
 from migrator.connection import get_client
 
+from ..credentials import describe, refusal_in_force
 from ..mirror import entities
 
 PROBE_TEXT = "cdms_check probe (safe to delete)"
@@ -33,7 +34,10 @@ class Check:
 
 
 def run_checks(probe=True, max_skew_seconds=5):
-    """Every check, in order; later checks are skipped once the CRM is unreachable."""
+    """Every check, in order; later checks are skipped once the CRM is unreachable or refuses us."""
+    refusal = refusal_in_force()
+    if refusal is not None:
+        return [Check("credentials", False, describe(refusal))]
     client = get_client()
     checks = [_reachable(client)]
     if not checks[0].ok:
@@ -49,6 +53,8 @@ def run_checks(probe=True, max_skew_seconds=5):
 def _reachable(client):
     try:
         client.request("GET", "", idempotent=True)
+    except cdms.CDMSCredentialsRefusedError:
+        return Check("reachable", True, f"{cdms_settings.CDMS_BASE_URL} answered and refused the credentials")
     except cdms.CDMSConnectionError as exc:
         return Check("reachable", False, f"{cdms_settings.CDMS_BASE_URL}: no answer ({type(exc).__name__})")
     except cdms.CDMSError as exc:
@@ -59,6 +65,8 @@ def _reachable(client):
 def _authenticated(client):
     try:
         client.request("GET", "", idempotent=True)
+    except cdms.CDMSCredentialsRefusedError as exc:
+        return Check("authenticated", False, str(exc))
     except cdms.CDMSUnauthorizedError:
         return Check(
             "authenticated", False, f"the CRM refused the credentials (CDMS_AUTH={cdms_settings.CDMS_AUTH})"

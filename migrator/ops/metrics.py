@@ -1,4 +1,5 @@
-"""Metrics read at scrape time: the age of every entity's watermarks, from the database.
+"""Metrics read at scrape time, from the database: the age of every entity's watermarks, and
+whether the CRM's credentials are refused.
 
 No process keeps these: whichever process moved a watermark, `/metrics` reads it fresh, so the
 ages are right across web, follower and worker processes. The counters every part increments
@@ -8,6 +9,7 @@ are in `migrator.instruments`.
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
+from ..credentials import refusal_in_force
 from ..mirror.state import Watermark
 
 
@@ -36,3 +38,23 @@ class WatermarkCollector:
                 if seconds is not None:
                     family.add_metric([entity, kind], seconds)
         yield family
+
+
+class CredentialsCollector:
+    """Report whether the CRM credentials are refused, and the seconds until one process tries again."""
+
+    def collect(self):
+        """Yield the refused-credentials gauges."""
+        refusal = refusal_in_force()
+        refused = GaugeMetricFamily(
+            "cdms_credentials_refused", "1 while the CRM's credentials are refused and not sent, else 0"
+        )
+        refused.add_metric([], 0.0 if refusal is None else 1.0)
+        yield refused
+        retry = GaugeMetricFamily(
+            "cdms_credentials_retry_seconds",
+            "Seconds until refused CRM credentials may be tried again (0: not refused)",
+        )
+        wait = 0.0 if refusal is None else max((refusal.retry_at - timezone.now()).total_seconds(), 0.0)
+        retry.add_metric([], wait)
+        yield retry

@@ -8,7 +8,8 @@ or not ready (503) when CDMS_STALE_READS=error refuses those reads, or when the 
 is older than CDMS_READY_MAX_WATERMARK_AGE (unset by default: never). A CRM that does not answer
 is not ready, except that with bounded reads answered from the mirror it is degraded: reads go
 on, marked, and only writes fail. Without a bound (CDMS_MAX_STALENESS unset) every read is
-strict and the watermarks are not judged.
+strict and the watermarks are not judged. Credentials the CRM or AD FS refused (and that are
+not sent again until their back-off passes) make it not ready, saying why and until when.
 """
 
 from django.utils import timezone
@@ -18,6 +19,7 @@ from cdms_api.exceptions import CDMSError
 from ..cdms_migrator import registered_migrators
 from ..conf import cdms_settings
 from ..connection import get_client
+from ..credentials import describe, refusal_in_force
 from .metrics import watermark_ages
 
 DEGRADED = "degraded"
@@ -35,6 +37,14 @@ def crm_answers():
         return False, detail
     skew = client.last_date.skew_seconds if client.last_date else None
     return True, {"url": cdms_settings.CDMS_BASE_URL, "crm_clock_skew_seconds": skew}
+
+
+def credentials_accepted():
+    """Not ready while refused credentials wait out their back-off (nothing reaches the CRM)."""
+    refusal = refusal_in_force()
+    if refusal is None:
+        return True, f"not refused (CDMS_AUTH={cdms_settings.CDMS_AUTH})"
+    return False, describe(refusal)
 
 
 def _mirror_answers():

@@ -1,14 +1,15 @@
 """The admin's "CRM sync" page: how fresh the mirror is, and the rows in conflict with the CRM.
 
-At the top it says how reads are answered now, in words (from the mirror, strict, or marked
-stale), as `/readyz` judges it. Per entity it shows the follower's watermarks and their age (a
-watermark past the bound reads judge it by is highlighted), the CRM's measured clock skew,
-the last follower round and key sweep with their errors, and every row newer locally than in
-the CRM, each with two buttons: "Keep the CRM's version" and "Push the local version" (see
-`conflicts`). Finding conflicts compares every key with the CRM, one CRM request per 50 records:
-the page does it by itself for an entity of up to `AUTO_COMPARE_ROWS` local rows; for a larger
-one a button starts it in the background (`compare_job`), and the page shows how far it has got
-(refreshing itself while it runs) and then the conflicts it found.
+At the top it says when the CRM's credentials are refused (and until when nothing is sent), with
+a button for an operator who has fixed them; then how reads are answered now, in words (from the
+mirror, strict, or marked stale), as `/readyz` judges it. Per entity it shows the follower's
+watermarks and their age (a watermark past the bound reads judge it by is highlighted), the
+CRM's measured clock skew, the last follower round and key sweep with their errors, and every
+row newer locally than in the CRM, each with two buttons: "Keep the CRM's version" and "Push the
+local version" (see `conflicts`). Finding conflicts compares every key with the CRM, one CRM
+request per 50 records: the page does it by itself for an entity of up to `AUTO_COMPARE_ROWS`
+local rows; for a larger one a button starts it in the background (`compare_job`), and the page
+shows how far it has got (refreshing itself while it runs) and then the conflicts it found.
 """
 
 import re
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from cdms_api.exceptions import CDMSError
 
+from .. import credentials
 from ..cdms_migrator import registered_migrators
 from ..conf import cdms_settings
 from ..mirror import journal
@@ -30,6 +32,7 @@ from . import compare_job, conflicts, readiness
 # 100 CRM requests: a page that answers in a few seconds. Past that a person asks for the scan.
 AUTO_COMPARE_ROWS = 5000
 COMPARE = "compare"
+CREDENTIALS_FIXED = "credentials-fixed"
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -54,13 +57,21 @@ class SyncStatusAdmin(admin.ModelAdmin):
             "title": "CRM sync",
             "opts": self.model._meta,
             "entities": [_entity(migrator, timezone.now()) for migrator in _migrators()],
-            "actions": {"keep": conflicts.KEEP_CRM, "push": conflicts.PUSH_LOCAL, "compare": COMPARE},
+            "actions": {
+                "keep": conflicts.KEEP_CRM,
+                "push": conflicts.PUSH_LOCAL,
+                "compare": COMPARE,
+                "credentials_fixed": CREDENTIALS_FIXED,
+            },
             "reads": _reads_now(),
+            "refusal": _refusal(),
         }
         context["comparing"] = any(e["job"] and e["job"]["live"] for e in context["entities"])
         return TemplateResponse(request, "admin/migrator/sync_status.html", context)
 
     def _resolve(self, request):
+        if request.POST.get("action") == CREDENTIALS_FIXED:
+            return self._credentials_fixed(request)
         migrator = {m.service: m for m in _migrators()}.get(request.POST.get("entity"))
         if migrator is not None and request.POST.get("action") == COMPARE:
             run = compare_job.start(migrator)
@@ -80,6 +91,20 @@ class SyncStatusAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, f"{migrator.service} {key}: {conflicts.COMMENTS[action].lower()}.")
         return HttpResponseRedirect(request.path)
+
+    def _credentials_fixed(self, request):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        cleared = credentials.mark_fixed()
+        message = f"Forgot {cleared} refusal(s) of the CRM credentials; the next request signs in."
+        self.message_user(request, message)
+        return HttpResponseRedirect(request.path)
+
+
+def _refusal():
+    """The refused credentials in words, or None."""
+    refusal = credentials.refusal_in_force()
+    return None if refusal is None else credentials.describe(refusal)
 
 
 def _migrators():

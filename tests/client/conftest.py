@@ -60,24 +60,51 @@ def adfs_emulator(tmp_path_factory):
     emulator.stop()
 
 
+@pytest.fixture(scope="session")
+def two_sts_emulator(tmp_path_factory):
+    """A fourth emulator: an internet-facing CRM trusting its own STS, which federates to the AD FS."""
+    domain, user = USERNAME.split("\\")
+    users = tmp_path_factory.mktemp("two-sts") / "users.txt"
+    users.write_text(f"{domain}:{user}:{PASSWORD}\n")
+    emulator = Emulator(adfs_users=str(users), resource_sts=True).start()
+    yield emulator
+    emulator.stop()
+
+
+def _fresh(emulator):
+    emulator.reset()
+    adfs = emulator.adfs
+    adfs.expire_sessions()
+    adfs.session_seconds, adfs.expiry, adfs.sign_ins = 8 * 3600, "redirect", 0
+    return emulator
+
+
 @pytest.fixture
 def adfs_crm(adfs_emulator):
     """The AD FS emulator, reset, with its sessions ended, long-lived and redirecting when they end."""
-    adfs_emulator.reset()
-    adfs = adfs_emulator.adfs
-    adfs.expire_sessions()
-    adfs.session_seconds, adfs.expiry, adfs.sign_ins = 8 * 3600, "redirect", 0
-    yield adfs_emulator
+    yield _fresh(adfs_emulator)
     adfs_emulator.faults.clear()
 
 
+@pytest.fixture
+def two_sts_crm(two_sts_emulator):
+    """The two-STS emulator, reset like `adfs_crm`."""
+    yield _fresh(two_sts_emulator)
+    two_sts_emulator.faults.clear()
+
+
 def adfs_url(emulator):
-    """The AD FS URL of an emulator (it plays the AD FS on its own port)."""
-    return f"{emulator.base_url}/adfs/services/trust"
+    """The sign-in URL of an emulator's AD FS (it plays the AD FS on a port of its own)."""
+    return f"{emulator.adfs_url}/adfs/ls/"
+
+
+def adfs_whr(emulator):
+    """The identifier of an emulator's AD FS, as the home realm (`whr`) names it."""
+    return emulator.adfs.account_sts.identifier
 
 
 def adfs_client(emulator, password=PASSWORD, **options):
     """A client of `emulator` signing in through its AD FS as the test user with `password`."""
     options = {"timeout": 2.0, "max_retries": 2, "backoff": 0.005, **options}
-    auth = make_auth("adfs", USERNAME, password, adfs_url=adfs_url(emulator))
+    auth = make_auth("adfs", USERNAME, password, adfs_url=adfs_url(emulator), whr=adfs_whr(emulator))
     return CDMSClient(emulator.base_url, auth=auth, **options)

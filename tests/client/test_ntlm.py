@@ -6,7 +6,13 @@ import uuid
 import pytest
 
 from cdms_api.counting import count_requests
-from cdms_api.exceptions import CDMSError, CDMSTimeoutError, CDMSUnauthorizedError, CDMSUnavailableError
+from cdms_api.exceptions import (
+    CDMSCredentialsRefusedError,
+    CDMSError,
+    CDMSTimeoutError,
+    CDMSUnauthorizedError,
+    CDMSUnavailableError,
+)
 
 from .conftest import PASSWORD, USERNAME, ntlm_client
 
@@ -35,17 +41,33 @@ def test_good_credentials_work_over_one_kept_alive_connection(ntlm_crm, caplog):
     _assert_no_secret(*_messages(caplog))
 
 
-def test_bad_credentials_raise_unauthorized_after_one_fresh_attempt(ntlm_crm, caplog):
+def test_bad_credentials_are_refused_once_and_then_not_sent_again(ntlm_crm, caplog):
     client = ntlm_client(ntlm_crm, password="wrong")
     with (
         caplog.at_level(logging.DEBUG),
         count_requests() as counter,
-        pytest.raises(CDMSUnauthorizedError) as raised,
+        pytest.raises(CDMSCredentialsRefusedError) as raised,
     ):
         list(client.list("Account"))
-    assert counter.count == 2 and raised.value.status == 401
-    _assert_no_secret(str(raised.value), repr(raised.value), raised.value.url, *_messages(caplog))
+    # One request, whose handshake sent the password once: NTLM's final 401 is not retried.
+    assert counter.count == 1 and counter.requests[0].status == 401
+    assert ntlm_crm.accounts.summary() == {"attempts": 1, "refused": 1, "locked": []}
+    with count_requests() as again, pytest.raises(CDMSCredentialsRefusedError, match="none are sent again"):
+        client.get("Account", str(uuid.uuid4()))
+    assert again.count == 0 and ntlm_crm.accounts.summary()["attempts"] == 1
+    assert isinstance(raised.value, CDMSUnauthorizedError)
+    _assert_no_secret(str(raised.value), repr(raised.value), *_messages(caplog))
     assert "wrong" not in str(raised.value)
+
+
+def test_a_401_without_a_handshake_is_sent_once_more_on_fresh_connections(ntlm_crm):
+    with ntlm_client(ntlm_crm) as client:
+        assert list(client.list("Account")) == [[]]  # the connection is authenticated
+        ntlm_crm.faults.add(kind="status", status=401, count=1)
+        with count_requests() as counter:
+            assert list(client.list("Account")) == [[]]
+    assert [r.status for r in counter.requests] == [401, 200]
+    assert ntlm_crm.accounts.summary() == {"attempts": 2, "refused": 0, "locked": []}
 
 
 def test_no_credentials_are_unauthorized(ntlm_crm):
