@@ -9,6 +9,14 @@ an empty option set or money value is `{"Value": null}`; both read as None. A st
 that is null reads as "" (the CRM stores "" as null). A wire value of the wrong type is the
 CRM (or a proxy) answering something unexpected, so it raises CDMSUnexpectedResponseError
 naming the attribute instead of handing odd data to the caller.
+
+Every CRM 2011 attribute type has a field: text (`StringField`, `MemoField`), whole number
+(`IntegerField`), big integer (`Int64Field`), decimal (`DecimalField`), floating point
+(`DoubleField`), money (`MoneyField`), two options (`BooleanField`), date and time
+(`DateTimeField`), option set (`OptionSetField`), a lookup to one synced entity (`LookupField`, a
+foreign key) and a lookup kept as the referenced record's logical name and GUID
+(`ReferenceField`: several target entities, or one that is not synced). A field whose attribute
+the OData endpoint will not write (`StateCode`, money's `X_Base`) is `writable=False`.
 """
 
 import re
@@ -26,8 +34,9 @@ class Field:
 
     wire_types = ()
 
-    def __init__(self, name):
+    def __init__(self, name, writable=None):
         self.cdms_name = name
+        self.writable = writable if writable is not None else not _read_only(name)
 
     @property
     def filter_path(self):
@@ -81,6 +90,11 @@ class Field:
         return f"{type(self).__name__}({self.cdms_name!r})"
 
 
+def _read_only(name):
+    # State and status change only through SetStateRequest; `X_Base` is money in the base currency.
+    return name in domains.READ_ONLY_ATTRIBUTES or name.endswith("_Base")
+
+
 class StringField(Field):
     """A single-line text attribute; CRM null reads as ""."""
 
@@ -121,7 +135,7 @@ class Int64Field(Field):
     """
 
     wire_types = (str, int)
-    LOW, HIGH = -(2**63), 2**63 - 1
+    LOW, HIGH = domains.INT64
 
     def parse(self, wire):
         """Return the int of a decimal string or a number, within the Int64 range."""
@@ -133,6 +147,14 @@ class Int64Field(Field):
             raise self.unexpected(wire)
         return wire
 
+    def to_cdms(self, value):
+        """Return the number as OData v2 text (`"1047332"`); one outside Int64 raises CDMSValueError."""
+        return None if value is None else str(self.checked(value))
+
+    def problem(self, value):
+        """Why `value` is no Int64, or None."""
+        return domains.int64_problem(value) if isinstance(value, int) else None
+
 
 class BooleanField(Field):
     """A two-option (bool) attribute."""
@@ -141,9 +163,27 @@ class BooleanField(Field):
 
 
 class DecimalField(Field):
-    """A decimal attribute: the CRM sends decimals as JSON strings."""
+    """A decimal attribute: the CRM sends decimals as JSON strings.
+
+    `precision`: the digits the CRM keeps after the point (it rounds a longer value).
+    """
 
     wire_types = (str, int, float)
+    default_precision = 2
+
+    def __init__(self, name, precision=None, writable=None):
+        super().__init__(name, writable)
+        self.precision = self.default_precision if precision is None else precision
+
+    def domain_problem(self, value):
+        """Why the finite `value` is outside this type's range, or None."""
+        return domains.decimal_problem(value)
+
+    def problem(self, value):
+        """Why `value` is outside the CRM's range for this attribute, or None."""
+        if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
+            return None
+        return self.domain_problem(value)
 
     def parse(self, wire):
         """Return the wire text or number as a Decimal."""
@@ -156,8 +196,34 @@ class DecimalField(Field):
         return value
 
     def to_cdms(self, value):
-        """Return the decimal as a JSON string."""
-        return None if value is None else format(Decimal(value), "f")
+        """Return the decimal as a JSON string; one outside the CRM's range raises CDMSValueError."""
+        return None if value is None else format(Decimal(self.checked(value)), "f")
+
+
+class DoubleField(Field):
+    """A floating point number attribute (`Edm.Double`), a JSON number on the wire."""
+
+    wire_types = (int, float)
+
+    def parse(self, wire):
+        """Return the number as a float."""
+        return float(wire)
+
+    def to_cdms(self, value):
+        """Return the number; one outside the CRM's range raises CDMSValueError."""
+        return None if value is None else float(self.checked(value))
+
+    def problem(self, value):
+        """Why `value` is outside the CRM's floating point range, or None."""
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            return None
+        return domains.double_problem(value)
+
+    def literal(self, value):
+        """Return an `Edm.Double` literal (`2.5`, never a decimal's `2.5M`)."""
+        if value is None or isinstance(value, bool):
+            return odata.literal(value)
+        return odata.literal(odata.Double(value))
 
 
 class DateTimeField(Field):
@@ -243,17 +309,40 @@ class OptionSetField(ComplexField):
         """Why `value` is no Int32 option value, or None."""
         return IntegerField(self.cdms_name).problem(value)
 
+    def literal(self, value):
+        """Return the option value's literal."""
+        return odata.literal(value)
+
 
 class MoneyField(ComplexField):
-    """A money attribute: `{"Value": "12.0000"}`."""
+    """A money attribute: `{"Value": "12.0000"}`; `precision` digits after the point (4 unless told)."""
+
+    def __init__(self, name, precision=4, writable=None):
+        super().__init__(name, writable)
+        self.precision = precision
+
+    def _amount(self):
+        return _MoneyAmount(self.cdms_name, self.precision)
 
     def read_member(self, value):
         """Return the amount as Decimal."""
-        return DecimalField(self.cdms_name).from_cdms(value)
+        return self._amount().from_cdms(value)
 
     def to_cdms(self, value):
-        """Return `{"Value": "12.50"}` (`{"Value": null}` clears it)."""
-        return {"Value": DecimalField(self.cdms_name).to_cdms(value)}
+        """Return `{"Value": "12.50"}` (`{"Value": null}` clears it); one outside the range raises."""
+        return {"Value": self._amount().to_cdms(value)}
+
+    def problem(self, value):
+        """Why `value` is outside the CRM's money range, or None."""
+        return self._amount().problem(value)
+
+
+class _MoneyAmount(DecimalField):
+    """The `Value` member of a money attribute."""
+
+    def domain_problem(self, value):
+        """Why the finite `value` is outside the money range, or None."""
+        return domains.money_problem(value)
 
 
 class LookupField(ComplexField):
@@ -261,8 +350,8 @@ class LookupField(ComplexField):
 
     member = "Id"
 
-    def __init__(self, name, entity):
-        super().__init__(name)
+    def __init__(self, name, entity, writable=None):
+        super().__init__(name, writable)
         self.entity = entity
 
     def read_member(self, value):
@@ -278,3 +367,74 @@ class LookupField(ComplexField):
     def literal(self, value):
         """Return `guid'...'`, or null."""
         return GuidField(self.cdms_name).literal(value)
+
+
+class ReferenceField(ComplexField):
+    """A lookup kept as the referenced record's logical name and GUID: `"contact/<guid>"`.
+
+    For a lookup that may point at several entities (`ParentCustomerId`: account or contact;
+    `RegardingObjectId`), or at one that is not synced (`OwnerId`: a systemuser or team). The
+    Python value is text, `<logical name>/<guid>`, so the logical name is kept with the key.
+    `targets`: the logical names the attribute may point at (empty: any).
+    """
+
+    member = "Id"
+    SEPARATOR = "/"
+
+    def __init__(self, name, targets=(), writable=None):
+        super().__init__(name, writable)
+        self.targets = tuple(t.lower() for t in targets)
+
+    def from_cdms(self, wire):
+        """Return `<logical name>/<guid>`, None when empty."""
+        if wire is None:
+            return None
+        if not isinstance(wire, dict) or "Id" not in wire:
+            raise self.unexpected(wire)
+        key = GuidField(self.cdms_name).from_cdms(wire["Id"])
+        if key is None:
+            return None
+        logical = wire.get("LogicalName")
+        if not isinstance(logical, str) or not logical:
+            raise self.unexpected(wire)
+        return f"{logical.lower()}{self.SEPARATOR}{key}"
+
+    def split(self, value):
+        """(logical name, GUID) of a reference; ValueError naming the attribute when it is not one."""
+        logical, sep, key = str(value).partition(self.SEPARATOR)
+        try:
+            key = odata.guid(key)
+        except ValueError:
+            key = None
+        if not sep or not logical or key is None:
+            raise ValueError(f"attribute {self.cdms_name}: {value!r} is not '<logical name>/<guid>'")
+        return logical.lower(), key
+
+    def problem(self, value):
+        """Why `value` is no reference this attribute can hold, or None."""
+        try:
+            logical, _ = self.split(value)
+        except ValueError as exc:
+            return str(exc).partition(": ")[2]
+        if self.targets and logical not in self.targets:
+            return f"{logical!r} is not an entity it may refer to ({', '.join(self.targets)})"
+        return None
+
+    def to_cdms(self, value):
+        """Return the EntityReference of a reference; None clears it."""
+        if value is None:
+            return {"Id": None, "LogicalName": None}
+        self.checked(value)
+        logical, key = self.split(value)
+        return {"Id": key, "LogicalName": logical}
+
+    def key(self, value):
+        """The GUID of a reference (None for None or text that is not one)."""
+        try:
+            return None if value is None else self.split(value)[1]
+        except ValueError:
+            return None
+
+    def literal(self, value):
+        """Return the `guid'...'` of a reference's record, or null."""
+        return GuidField(self.cdms_name).literal(self.key(value) if value is not None else None)

@@ -6,6 +6,7 @@ because `requests` encodes spaces as `+` and `$` as `%24`; CRM wants `%20` and a
 Dates are always UTC with whole seconds: the CRM stores no more, and a naive datetime is a bug.
 """
 
+import math
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -36,6 +37,17 @@ def _decimal(value):
     return format(value, "f") + "M"
 
 
+class Double(float):
+    """A float written as an `Edm.Double` literal (`2.5`), where a plain float is a decimal (`2.5M`)."""
+
+
+def _double(value):
+    if not math.isfinite(value):
+        raise ValueError(f"{value} cannot be a CRM floating point number")
+    text = repr(float(value))
+    return text if ("." in text or "e" in text) else text + ".0"
+
+
 def guid(value):
     """Return `value` (a UUID or GUID text) as a canonical lower-case GUID string."""
     try:
@@ -52,6 +64,8 @@ def literal(value):
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, Double):
+        return _double(value)
     if isinstance(value, float):
         return _decimal(Decimal(repr(value)))
     if isinstance(value, Decimal):

@@ -6,6 +6,9 @@ a real CRM write (and the form's read a CRM read), so `CRMVersionAdmin` runs tho
 views inside `local_only()`: only the local database sees the revert, and it is rolled back.
 Reverting for real (POST) writes through the CRM as any save does. After retirement
 `local_only()` does nothing and this is plain `VersionAdmin` behaviour.
+
+A model whose records another system owns (`core.owners`) is shown read-only: no add, change
+or delete, whatever the user's permissions.
 """
 
 from contextlib import nullcontext
@@ -13,6 +16,7 @@ from contextlib import nullcontext
 from reversion.admin import VersionAdmin
 
 from .managers import local_only
+from .owners import is_read_only
 from .paging import IndexedPaginator
 
 
@@ -22,6 +26,18 @@ class CRMVersionAdmin(VersionAdmin):
     list_per_page = 25
     paginator = IndexedPaginator  # deep changelist pages read their keys from the index first
     show_full_result_count = False  # one synced count per page instead of two
+
+    def has_add_permission(self, request):
+        """Nobody adds records another system owns."""
+        return not is_read_only(self.model) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        """Nobody changes records another system owns (they are shown read-only)."""
+        return not is_read_only(self.model) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        """Nobody deletes records another system owns."""
+        return not is_read_only(self.model) and super().has_delete_permission(request, obj)
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
         """Shows an old version of an object without touching the CRM."""

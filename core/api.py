@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from reversion.models import Version
 
 from .api_errors import exception_handler
+from .fields import OptionSetField
 from .paging import IndexedPaginator
 
 __all__ = [
@@ -71,7 +72,23 @@ class BooleanField(serializers.BooleanField):
 
 
 class ModelSerializer(serializers.ModelSerializer):
-    """DRF's model serializer, with datetimes in UTC and text taken only as strings."""
+    """DRF's model serializer, with datetimes in UTC and text taken only as strings.
+
+    An option set (`core.fields.OptionSetField`) is a whole number whose choices are described,
+    not enforced: a value another system stored is read and written back as it is.
+    """
+
+    def build_standard_field(self, field_name, model_field):
+        """DRF's field, but a whole number (its choices in the description) for an option set."""
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if isinstance(model_field, OptionSetField):
+            field_class = serializers.IntegerField
+            choices = kwargs.pop("choices", None) or model_field.choices
+            kwargs.pop("allow_blank", None)
+            kwargs["validators"] = list(model_field.validators)
+            named = ", ".join(f"{value} ({label})" for value, label in choices)
+            kwargs["help_text"] = f"A whole number; the named options are {named}; others are kept as they are."
+        return field_class, kwargs
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,

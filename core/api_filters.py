@@ -13,11 +13,14 @@ import re
 import django_filters
 import django_filters.fields
 from django import forms
+from django.core import validators
 from django.db import models
 from django_filters import rest_framework as filters
 from drf_spectacular.drainage import set_override
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
+
+from .fields import OptionSetField
 
 INT64 = (-(2**63), 2**63 - 1)
 TEXT_LOOKUPS = ["exact", "iexact", "icontains", "istartswith"]
@@ -77,7 +80,15 @@ class FilterSet(filters.FilterSet):
 
     @classmethod
     def filter_for_lookup(cls, field, lookup_type):
-        """django-filter's choice, with its lenient boolean swapped for the strict one."""
+        """django-filter's choice, with its lenient boolean swapped for the strict one.
+
+        An option set filters as a whole number (`IntegerFilter`), not a choice: a value the
+        choices lack may be stored, and can be asked for.
+        """
+        if isinstance(field, OptionSetField) and lookup_type in ("exact", "gt", "gte", "lt", "lte"):
+            return IntegerFilter, _number_bounds(field)
+        if isinstance(field, OptionSetField) and lookup_type == "in":
+            return IntegerInFilter, _number_bounds(field)
         filter_class, params = super().filter_for_lookup(field, lookup_type)
         if filter_class is not None and issubclass(filter_class, django_filters.BooleanFilter):
             filter_class = BooleanFilter
@@ -106,6 +117,17 @@ class TextFilter(filters.CharFilter):
         super().__init__(*args, max_length=max_length, **kwargs)
         schema = {"type": "string"} if max_length is None else {"type": "string", "maxLength": max_length}
         set_override(self, "field", schema)
+
+
+def _number_bounds(model_field):
+    """The bounds of a whole number field's range validators (64 bits where it has none)."""
+    low, high = INT64
+    for validator in model_field.validators:
+        if isinstance(validator, validators.MinValueValidator):
+            low = max(low, validator.limit_value)
+        if isinstance(validator, validators.MaxValueValidator):
+            high = min(high, validator.limit_value)
+    return {"min_value": low, "max_value": high}
 
 
 def _text_bounds(model_field):

@@ -17,7 +17,7 @@ class MigratorConfig(AppConfig):
     def ready(self):
         # Imported only now: these modules reach models, which exist once the registry is ready.
         from .conf import cdms_settings
-        from .field_domains import teach_fields
+        from .field_domains import mark_read_only, teach_fields
         from .ops.failures import register_answers
         from .ops.observers import install
         from .write import signals  # noqa: F401 - connects the handlers
@@ -25,5 +25,6 @@ class MigratorConfig(AppConfig):
         cdms_settings.check()  # a bad CDMS_* setting stops start-up
         autodiscover_modules("cdms_migrator")
         teach_fields()
+        mark_read_only()
         register_answers()
         install()

@@ -10,12 +10,21 @@ Each domain app declares one subclass in its own `cdms_migrator.py`:
 Subclasses register themselves; the migrator app imports every app's `cdms_migrator`
 module at start-up, so models never import this module and retiring the CRM is a
 matter of deleting files.
+
+`service` is the entity's schema name (`Account`, `detica_interaction`); its entity set is
+`<service>Set` and its key `<service>Id` unless `key` names another (every activity is keyed
+by `ActivityId`). `read_only = True` declares an entity the CRM owns (lists, users): reads and
+the follower bring its records in, and every write is refused before the CRM is asked
+(`ReadOnlyEntityError`).
 """
 
 from django.apps import apps
 
 from cdms_api import fields as cdms_fields
 from cdms_api import odata
+from cdms_api.exceptions import CDMSValueError
+
+from .exceptions import ReadOnlyEntityError
 
 _registry = {}
 
@@ -33,6 +42,8 @@ class BaseCDMSMigrator:
 
     model = None
     service = None
+    key = None  # the primary key attribute when it is not `<service>Id` (activities: `ActivityId`)
+    read_only = False  # the CRM owns these records: reads and the follower only
     fields = {}
     navigation = {}  # lookup field name -> CRM navigation property to $expand for select_related
     # Lookup fields whose parent's deletion in the CRM deletes this record too (CRM 2011's
@@ -52,8 +63,19 @@ class BaseCDMSMigrator:
 
     @property
     def key_attribute(self):
-        """The CRM primary key attribute, e.g. `AccountId`."""
-        return odata.key_attribute(self.service)
+        """The CRM primary key attribute, e.g. `AccountId` (or the migrator's `key`)."""
+        return self.key or odata.key_attribute(self.service)
+
+    def attributes(self):
+        """The CRM attribute names a read of this entity needs: key, system attributes, mapped ones."""
+        mapped = [field.cdms_name for field in self.fields.values()]
+        system = [field.cdms_name for field in SYSTEM_FIELDS.values()]
+        return list(dict.fromkeys([self.key_attribute, *system, *mapped]))
+
+    def refuse_read_only(self, operation):
+        """Raise ReadOnlyEntityError, before anything is written, when this mapping is read-only."""
+        if self.read_only:
+            raise ReadOnlyEntityError(self.model_class, operation)
 
     def field(self, name):
         """The CRM field for a model field name (mapped or system), or None."""
@@ -63,9 +85,23 @@ class BaseCDMSMigrator:
         """Mapped foreign keys: model field name -> LookupField."""
         return {name: f for name, f in self.fields.items() if isinstance(f, cdms_fields.LookupField)}
 
-    def to_cdms(self, values):
-        """CRM JSON for a dict of model field values (foreign keys given as CRM keys)."""
-        return {self.fields[name].cdms_name: self.fields[name].to_cdms(value) for name, value in values.items()}
+    def to_cdms(self, values, strict=True):
+        """CRM JSON for a dict of model field values (foreign keys given as CRM keys).
+
+        A field the CRM does not write (`writable=False`) is left out when empty; with a value
+        it raises CDMSValueError naming it (`strict`), or is left out (restoring a record).
+        """
+        body = {}
+        for name, value in values.items():
+            field = self.fields[name]
+            if not field.writable:
+                if value is not None and strict:
+                    raise CDMSValueError(
+                        f"{self.model}.{name} (attribute {field.cdms_name}): the CRM does not take it in a write"
+                    )
+                continue
+            body[field.cdms_name] = field.to_cdms(value)
+        return body
 
     def from_cdms(self, record):
         """Model field values (foreign keys as CRM keys) for a CRM record."""

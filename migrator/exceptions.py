@@ -30,6 +30,18 @@ class NotSupportedError(SyncError, DjangoNotSupportedError):
         super().__init__(f"{method}() is not supported on a CRM-synced queryset: {reason}")
 
 
+class ReadOnlyEntityError(SyncError):
+    """A write to a model whose mapping is read-only (`read_only = True`): the CRM owns its records."""
+
+    def __init__(self, model, operation):
+        self.model = model
+        self.operation = operation
+        super().__init__(
+            f"{operation}() refused: {model._meta.label} mirrors records the CRM owns (its mapping is "
+            "read-only), so it cannot be written here; change them in the CRM and they follow."
+        )
+
+
 class BulkWriteError(SyncError):
     """Some rows of a bulk write failed in the CRM; the others were written on both sides."""
 

@@ -5,6 +5,12 @@ For each record: equal `modified` (and version) is in sync and costs nothing; wi
 record is written (one bulk upsert per page) with a `CDMS refresh` revision per row; a local
 row newer than the CRM raises ObjectsNotInSyncError. Foreign keys arrive as CRM keys and are
 mapped to local rows by `cdms_pk`; parents missing locally are fetched in one batched request.
+
+A lookup to the record's own entity (a sector's parent sector) is a foreign key to the same
+table: parents missing locally are fetched by key and written in the same page as their
+children (ancestors too, one request per generation), and links between rows of one page are
+set by one more statement once the page's rows exist, so a chain or a cycle of parents costs
+no request per row.
 """
 
 import logging
@@ -138,13 +144,20 @@ def resolve_foreign_keys(model, rows, using=None):
     """Replace the CRM keys of foreign keys in `rows` (dicts) by local ids, fetching missing parents.
 
     Parents that are not local are fetched in one batched request and reconciled first; a
-    key the CRM does not have either becomes None (logged).
+    key the CRM does not have either becomes None (logged). A link to the model itself whose
+    parent is one of `rows` is left None and returned, {field name: {child key: parent key}},
+    for `link_within_page` once the rows are written.
     """
     using = alias_for_write(model, using=using)
+    deferred = {}
     for name in get_migrator(model).lookup_fields():
         related = model._meta.get_field(name).related_model
         wanted = {row[name] for row in rows if row[name]}
         local = local_ids(related, wanted, using)
+        if related is model:
+            in_page = {row["cdms_pk"] for row in rows} & (wanted - set(local))
+            deferred[name] = {row["cdms_pk"]: row[name] for row in rows if row[name] in in_page}
+            wanted -= in_page
         missing = wanted - set(local)
         if missing:
             asked = timezone.now()
@@ -155,6 +168,44 @@ def resolve_foreign_keys(model, rows, using=None):
                 log.warning("%s refers to %s %s, which the CRM does not have", model.__name__, name, key)
         for row in rows:
             row[name] = local.get(row[name])
+    return {name: links for name, links in deferred.items() if links}
+
+
+def gather_own_parents(model, migrator, rows, using):
+    """Add to `rows` the records of their own entity that they refer to and that are not local.
+
+    One request per generation of ancestors; a key the CRM does not have is left (it resolves
+    to None). So a page and the parents it needs are written together, cycles included.
+    """
+    names = [name for name in migrator.lookup_fields() if model._meta.get_field(name).related_model is model]
+    if not names:
+        return rows
+    rows, tried = list(rows), set()
+    while True:
+        present = {row["cdms_pk"] for row in rows}
+        wanted = {row[name] for row in rows for name in names if row[name]} - present - tried
+        missing = wanted - set(local_ids(model, wanted, using))
+        if not missing:
+            return rows
+        tried |= missing
+        for page in fetch.by_keys(migrator, missing):
+            rows.extend(migrator.from_cdms(record) for record in page)
+
+
+def link_within_page(model, deferred, rows, written, using):
+    """Set the links `resolve_foreign_keys` deferred, between rows now written (one statement a field)."""
+    ids = local_ids(model, set(written) | {key for links in deferred.values() for key in links.values()}, using)
+    by_key = {row["cdms_pk"]: row for row in rows}
+    for name, links in deferred.items():
+        attname = model._meta.get_field(name).attname
+        changed = []
+        for child, parent in links.items():
+            if child in written and parent in ids:
+                instance = model(pk=written[child], **{attname: ids[parent]})
+                changed.append(instance)
+                by_key[child][name] = ids[parent]
+        if changed:
+            local_rows(model, using).bulk_update(changed, [name])
 
 
 def local_ids(model, keys, using=None):
@@ -178,8 +229,11 @@ def _write(model, migrator, rows, comment, using):
 
 
 def _write_page(model, migrator, rows, comment, using):
-    resolve_foreign_keys(model, rows, using)
+    rows = gather_own_parents(model, migrator, rows, using)
+    deferred = resolve_foreign_keys(model, rows, using)
     written = upsert(model, rows, [*migrator.fields, *SYSTEM_FIELDS, "cdms_pk"], using)
+    if deferred:
+        link_within_page(model, deferred, rows, written, using)
     record_versions(model, _instances(model, rows, written, using), comment, using)
 
 

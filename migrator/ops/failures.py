@@ -14,6 +14,7 @@ from the app's `ready()`, tells `core.api_errors` to answer those as a gateway w
 | CompensationFailedError (a write the CRM accepted, not undone there) | 502 | `cdms_write_not_undone` |
 | any other CDMSError, BulkWriteError | 502 | `cdms_bad_gateway` |
 | ObjectsNotInSyncError | 409 | `cdms_out_of_sync` |
+| ReadOnlyEntityError (a write to a model whose mapping is read-only) | 405 | `cdms_read_only` |
 
 Nothing is left half-written: the sync layer rolls a local write back when its CRM call
 fails, and core rolls back the request's revision (which would otherwise record the values
@@ -29,6 +30,7 @@ from ..exceptions import (
     CompensationFailedError,
     ObjectsNotInSyncError,
     ReadCapError,
+    ReadOnlyEntityError,
     StaleMirrorError,
 )
 
@@ -56,6 +58,8 @@ ANSWERS = {
     BulkWriteError: Answer(502, "cdms_bad_gateway", "The CRM refused some of the writes.", title=TITLE),
     # The message names the records the CRM kept; retrying the same write settles them.
     CompensationFailedError: Answer(502, "cdms_write_not_undone", None, title=TITLE),
+    # Refused before the CRM was asked; the message names the model.
+    ReadOnlyEntityError: Answer(405, "cdms_read_only", None, title="These records are read-only here"),
     ObjectsNotInSyncError: Answer(
         409,
         "cdms_out_of_sync",

@@ -3,7 +3,9 @@
 Each translation states whether it is EXACT (the CRM selects exactly Django's rows) or a
 SUPERSET. A leaf the CRM cannot express, or a SUPERSET leaf under negation, relaxes to
 true. The CRM compares strings case- and accent-insensitively, so string matches are
-supersets; numbers, booleans, keys and whole-second datetimes are exact. A value outside
+supersets; numbers (whole, big, decimal, money, floating point; option sets through
+`X/Value`), booleans, keys and whole-second datetimes are exact; a typed reference is filtered by
+its record's key (`X/Id`), a superset. A value outside
 what the CRM can hold is answered here (`domain`); keys a leaf stands for were gathered by
 the dependency pass and arrive as `keys`.
 """
@@ -68,6 +70,8 @@ def translate(model, field, transforms, lookup, keys, negated):
             positive = _string(cdms_field, name, rhs, _folds_by_upper(model))
         elif isinstance(cdms_field, cdms_fields.LookupField):
             positive = _foreign_key(cdms_field, name, rhs, keys)
+        elif isinstance(cdms_field, cdms_fields.ReferenceField):
+            positive = _reference(cdms_field, name, rhs)
         else:
             positive = _comparable(cdms_field, name, rhs)
     return with_polarity(positive, negated)
@@ -262,6 +266,18 @@ def _foreign_key(cdms_field, name, rhs, keys):
     if name not in ("exact", "in") or keys is None:
         return RELAXED
     return keys_in(cdms_field.filter_path, keys)
+
+
+def _reference(cdms_field, name, rhs):
+    """A typed reference (`contact/<guid>`) is filtered by its record's key: a superset, as the
+    logical name is not compared (and text that is no reference matches no CRM record)."""
+    if name == "isnull":
+        return _is_null(cdms_field, rhs)
+    if name not in ("exact", "in"):
+        return RELAXED
+    values = [v for v in (rhs if name == "in" else [rhs]) if v is not None]
+    keys = [k for k in (cdms_field.key(v) for v in values) if k]
+    return with_exact(keys_in(cdms_field.filter_path, keys), False)
 
 
 def _by_local_key(key_attribute, name, rhs, keys):

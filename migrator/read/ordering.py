@@ -1,10 +1,12 @@
 """Which orderings the CRM and the local database share, so a slice can be fetched in order.
 
-Numbers, booleans and datetimes order alike in both systems; strings do not (the CRM orders
-case- and accent-insensitively) and neither do GUIDs (SQL Server orders their bytes
-differently). SQL Server puts nulls first in ascending order; so do SQLite and MySQL, but
-PostgreSQL puts them last. There a single nullable key is still fetched in order, in two
-parts: the rows where it is null and the rows where it is not (`NullsApart`).
+Numbers (whole, big, decimal, money, floating point), booleans and datetimes order alike in
+both systems; strings do not (the CRM orders case- and accent-insensitively), neither do GUIDs
+(SQL Server orders their bytes differently), option sets (the CRM orders them by their labels,
+not their values) or lookups (by the referenced record's name). SQL Server puts nulls first in
+ascending order; so do SQLite and MySQL, but PostgreSQL puts them last. There a single nullable
+key is still fetched in order, in two parts: the rows where it is null and the rows where it is
+not (`NullsApart`).
 """
 
 from dataclasses import dataclass
@@ -16,9 +18,12 @@ from cdms_api import fields as cdms_fields
 
 ORDERABLE = (
     cdms_fields.IntegerField,
+    cdms_fields.Int64Field,
     cdms_fields.BooleanField,
     cdms_fields.DateTimeField,
     cdms_fields.DecimalField,
+    cdms_fields.DoubleField,
+    cdms_fields.MoneyField,
 )
 NULLS_FIRST_VENDORS = {"sqlite", "mysql"}
 NEVER_NULL_IN_CRM = {"modified", "created", "cdms_version"}

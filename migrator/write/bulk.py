@@ -101,10 +101,11 @@ def bulk_create(queryset, objs, batch_size=None, ignore_conflicts=False, update_
     the CRM is touched, and a concurrent read that meets a new record waits for its row);
     the rows of the objects the CRM refused are removed again before the commit.
     """
-    if ignore_conflicts or update_conflicts:
-        raise NotSupportedError("bulk_create", "conflict handling cannot be mirrored in the CRM")
     model, using = queryset.model, queryset.db
     migrator = get_migrator(model)
+    migrator.refuse_read_only("bulk_create")
+    if ignore_conflicts or update_conflicts:
+        raise NotSupportedError("bulk_create", "conflict handling cannot be mirrored in the CRM")
     with _Restored(objs) as restored:
         bodies = {}
         for obj in objs:
@@ -155,6 +156,7 @@ def _store_created(model, using, migrator, succeeded):
 def update_queryset(queryset, values):
     """`queryset.update(**values)` in the CRM, then locally; returns the number of rows updated."""
     model = queryset.model
+    get_migrator(model).refuse_read_only("update")
     for name, value in values.items():
         if isinstance(value, Combinable) or hasattr(value, "resolve_expression"):
             raise NotSupportedError("update", f"{name}={value!r} is an expression the CRM cannot evaluate")
@@ -171,6 +173,7 @@ def update_queryset(queryset, values):
 
 def bulk_update(queryset, objs, fields):
     """`bulk_update(objs, fields)` in the CRM, then locally; returns the number of rows updated."""
+    get_migrator(queryset.model).refuse_read_only("bulk_update")
     return _write_rows(queryset.model, queryset.db, "bulk_update", objs, list(fields))
 
 
@@ -241,6 +244,7 @@ def delete_queryset(queryset):
     """
     model, using = queryset.model, queryset.db
     migrator = get_migrator(model)
+    migrator.refuse_read_only("delete")
     pks = list(queryset.order_by().values_list("pk", flat=True))
     done, taken = [], []
     try:

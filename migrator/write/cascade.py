@@ -112,7 +112,7 @@ def recreate_body(model, record):
     """The CRM JSON that re-creates a record as it was: its mapped attributes."""
     migrator = get_migrator(model)
     values = migrator.from_cdms(record)
-    return migrator.to_cdms({name: values[name] for name in migrator.fields})
+    return migrator.to_cdms({name: values[name] for name in migrator.fields}, strict=False)
 
 
 def describe(taken):

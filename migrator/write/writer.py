@@ -76,6 +76,7 @@ def save(instance, using=None, **kwargs):
     """Save an instance locally and in the CRM as one unit; on failure leave it as it was."""
     using = alias_for_write(type(instance), instance, using)
     migrator = get_migrator(instance)
+    migrator.refuse_read_only("save")
     state = capture_state(instance)
     try:
         if instance.cdms_pk is None:
@@ -95,6 +96,7 @@ def delete(instance, using=None, **kwargs):
     """
     using = alias_for_write(type(instance), instance, using)
     migrator = get_migrator(instance)
+    migrator.refuse_read_only("delete")
     key = instance.cdms_pk
     if key is None:
         return delete_locally(instance, using, **kwargs)
@@ -168,6 +170,7 @@ def save_raw(instance, using=None):
     """
     using = alias_for_write(type(instance), instance, using)
     migrator = get_migrator(instance)
+    migrator.refuse_read_only("save")
     state = capture_state(instance)
     client = get_client()
     key = instance.cdms_pk or str(uuid.uuid4())
@@ -176,7 +179,7 @@ def save_raw(instance, using=None):
         with transaction.atomic(using=using):
             before = _lock_row(instance, using) if instance.pk is not None else None
             instance.cdms_pk = key
-            body = crm_values(instance, migrator.fields)
+            body = crm_values(instance, migrator.fields, strict=False)
             try:
                 client.update(migrator.service, key, body)
                 done = "merged"
@@ -371,8 +374,11 @@ def field_names(instance, names):
     return [instance._meta.get_field(name).name for name in names]
 
 
-def crm_values(instance, names):
-    """The CRM JSON of the named mapped fields of an instance (foreign keys as CRM keys)."""
+def crm_values(instance, names, strict=True):
+    """The CRM JSON of the named mapped fields of an instance (foreign keys as CRM keys).
+
+    `strict`: a field the CRM does not write that holds a value raises (see `to_cdms`).
+    """
     migrator = get_migrator(instance)
     values = {}
     for name in names:
@@ -387,7 +393,7 @@ def crm_values(instance, names):
             values[name] = related.cdms_pk if related is not None else None
         else:
             values[name] = getattr(instance, field.attname)
-    return migrator.to_cdms(values)
+    return migrator.to_cdms(values, strict=strict)
 
 
 def apply_record(instance, record, using=None):
@@ -429,7 +435,7 @@ def restore_body(instance, values, using):
     migrator = get_migrator(instance)
     body = {}
     for name, value in values.items():
-        if name not in migrator.fields:
+        if name not in migrator.fields or not migrator.fields[name].writable:
             continue
         field = instance._meta.get_field(name)
         if field.is_relation and value is not None:
