@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["migrator", "cdms_api", "core", "organisation", "contact", "settings"]
+PACKAGES = ["migrator", "cdms_api", "core", "metadata", "adviser", "organisation", "contact", "interaction", "settings"]
 PARTS = ("read", "write", "mirror", "ops")
 SHARED = {
     "conf",
