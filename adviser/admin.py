@@ -21,4 +21,5 @@ class AdviserAdmin(CRMVersionAdmin):
 
     class Media:
         css = {"all": ["core/admin.css"]}
+
     fields = ["first_name", "last_name", "email", "team", *readonly_fields]

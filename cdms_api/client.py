@@ -318,11 +318,6 @@ class CDMSClient:
                 raise CDMSUnexpectedResponseError("a '__next' that is not a URL", method="GET", url=url)
             url = link
 
-    def metadata(self):
-        """Return the service's `$metadata` document (EDMX, bytes)."""
-        url = self.url("$metadata")
-        return self._send("GET", url, None, 1).content
-
     def get(self, entity, key, *, select=None):
         """Return one record by key (only the `select` attributes if given)."""
         params = {"select": select} if select else None

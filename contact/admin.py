@@ -9,7 +9,7 @@ from .models import Contact
 
 @admin.register(Contact)
 class ContactAdmin(CRMVersionAdmin):
-    """Contacts: searchable by name and email, filtered by title and country; lookups picked by search, not a long list."""
+    """Contacts: searched by name and email, filtered by title and country; lookups picked by search."""
 
     list_display = ["last_name", "first_name", "email_address", "job_title", "organisation"]
     list_filter = ["title", "country", "primary", "modified"]

@@ -21,6 +21,7 @@ class ReferenceListAdmin(CRMVersionAdmin):
 
     class Media:
         css = {"all": ["core/admin.css"]}
+
     fields = ["name", *readonly_fields]
 
 

@@ -11,10 +11,10 @@ LISTS = ["country", "uk_region", "business_type", "sector", "employee_range", "t
 
 @admin.register(Organisation)
 class OrganisationAdmin(CRMVersionAdmin):
-    """Organisations: searchable by name, alias, city, postcode, email and company number, filtered by the reference lists."""
+    """Organisations: searched by name, address, email and company number; filtered by the reference lists."""
 
-    list_display = ["name", "city", "postcode", "sector", "number_of_employees", "uk_organisation", "last_verified"]
-    list_filter = ["sector", "country", "uk_region", "business_type", "employee_range", "turnover_range", "uk_organisation", "last_verified", "modified"]  # fmt: skip
+    list_display = ["name", "city", "postcode", "sector", "number_of_employees", "uk_organisation"]
+    list_filter = [*LISTS, "uk_organisation", "last_verified", "modified"]
     list_select_related = ["sector"]
     search_fields = ["name", "alias", "city", "postcode", "email_address", "company_number"]
     ordering = ["name", "id"]  # a total order the (name, id) index reads, so no page sorts the table

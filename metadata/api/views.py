@@ -36,7 +36,12 @@ def filter_for(model):
         (),
         {
             "model": model,
-            "fields": {"name": TEXT_LOOKUPS, "cdms_pk": ["exact"], "created": MOMENT_LOOKUPS, "modified": MOMENT_LOOKUPS},
+            "fields": {
+                "name": TEXT_LOOKUPS,
+                "cdms_pk": ["exact"],
+                "created": MOMENT_LOOKUPS,
+                "modified": MOMENT_LOOKUPS,
+            },
             "links": _links(model),
             "filter_overrides": FILTER_OVERRIDES,
         },
