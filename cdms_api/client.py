@@ -84,6 +84,7 @@ class CDMSClient:
         max_retry_seconds=30.0,
         max_url_bytes=MAX_URL_BYTES,
         max_query_bytes=MAX_QUERY_BYTES,
+        key_attributes=None,
     ):
         parts = urlsplit(base_url)
         if parts.username or parts.password:
@@ -96,6 +97,8 @@ class CDMSClient:
         self.retry = RetryPolicy(max_retries, backoff, max_retry_seconds)
         self.max_url_bytes = max_url_bytes
         self.max_query_bytes = max_query_bytes
+        # Entities keyed otherwise than `<entity>Id` (activities: `ActivityId`), by entity name.
+        self.key_attributes = {} if key_attributes is None else key_attributes
         # The `Date` of the latest answer (a `clock.DateReading`): the CRM's clock, read here.
         self.last_date = None
         # A claims (AD FS) session: signed in before the first request, again when it ends.
@@ -323,12 +326,17 @@ class CDMSClient:
         params = {"select": select} if select else None
         return self._record("GET", odata.key_path(entity, key), params=params, idempotent=True)
 
+    def key_attribute(self, entity):
+        """The primary key attribute of an entity: `<entity>Id` unless `key_attributes` names another."""
+        return self.key_attributes.get(entity) or odata.key_attribute(entity)
+
     def create(self, entity, data, *, key=None):
         """Create a record and return it in full; with a `key` the create is safe to retry."""
         body = dict(data)
-        key = key or body.get(odata.key_attribute(entity))
+        attribute = self.key_attribute(entity)
+        key = key or body.get(attribute)
         if key is not None:
-            body[odata.key_attribute(entity)] = key = odata.guid(key)
+            body[attribute] = key = odata.guid(key)
         try:
             return self._record("POST", odata.entity_set(entity), json=body, idempotent=key is not None)
         except CDMSDuplicateKeyError as exc:

@@ -18,6 +18,7 @@ from django.dispatch import receiver
 from cdms_api.auth import make_auth
 from cdms_api.client import CDMSClient
 
+from .cdms_migrator import registered_migrators
 from .conf import cdms_settings
 
 CONNECT_TIMEOUT_CAP = 5.0
@@ -37,7 +38,23 @@ def build_client():
         cdms_settings.CDMS_PASSWORD,
         adfs_url=cdms_settings.CDMS_ADFS_URL,
     )
-    return CDMSClient(cdms_settings.CDMS_BASE_URL, auth=auth, timeout=(min(timeout, CONNECT_TIMEOUT_CAP), timeout))
+    return CDMSClient(
+        cdms_settings.CDMS_BASE_URL,
+        auth=auth,
+        timeout=(min(timeout, CONNECT_TIMEOUT_CAP), timeout),
+        key_attributes=KeyAttributes(),
+    )
+
+
+class KeyAttributes:
+    """The key attribute of each mapped entity (`ActivityId` for an activity), read from the mappings."""
+
+    def get(self, entity, default=None):
+        """The key attribute a mapping names for `entity`, or `default`."""
+        for migrator in registered_migrators():
+            if migrator.service == entity:
+                return migrator.key_attribute
+        return default
 
 
 def get_client():

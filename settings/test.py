@@ -18,3 +18,8 @@ if _db["ENGINE"].endswith("sqlite3"):
     _db.setdefault("OPTIONS", {})["timeout"] = 30
 else:
     _db["TEST"] = {"NAME": f"test_{_db['NAME']}_{os.getpid()}"}
+
+# A test-only synced app of every CRM attribute type (tests/crm_types); it goes with the CRM-only
+# tests when the CRM is retired.
+if (BASE_DIR / "tests" / "crm_types").is_dir():  # noqa: F405
+    INSTALLED_APPS = [*INSTALLED_APPS, "tests.crm_types"]  # noqa: F405

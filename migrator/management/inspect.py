@@ -36,6 +36,7 @@ from ..cdms_migrator import registered_migrators
 SYSTEM = {"CreatedOn", "ModifiedOn", "VersionNumber"}
 RESERVED = {"id", "pk", "cdms_pk", "cdms_version", "created", "modified", "objects"}
 MAX_CHAR_LENGTH = 4000
+LINE_LENGTH = 115  # the project's (pyproject.toml), so generated code passes `make lint`
 MONEY_DIGITS, MONEY_PLACES = 19, 4  # SQL Server `money`, as the CRM stores it
 DECIMAL_DIGITS, DECIMAL_PLACES = 23, 10  # the CRM's decimal(23, 10) columns
 
@@ -139,7 +140,9 @@ def _field(name, prop, entity, model, in_run, synced, services):
             f"fields.DecimalField({attr}, precision={places})",
         )
     if kind == "Edm.Guid":
-        return _Field(name, f"models.CharField(max_length=36, {nullable})", f"fields.GuidField({attr})")
+        # Null, not "", when empty: a GUID column holds GUIDs only.
+        model_field = f"models.CharField(max_length=36, {nullable})  # noqa: DJ001"
+        return _Field(name, model_field, f"fields.GuidField({attr})")
     if kind == "Money":
         places = MONEY_PLACES if prop.scale is None else prop.scale
         return _Field(
@@ -178,7 +181,8 @@ def _lookup(name, prop, entity, model, in_run, synced, services):
                 f'UKTIForeignKey({related}, related_name="{reverse}")',
                 f"fields.LookupField({attr}, {_quoted(service)})",
             )
-    targets = f", targets=({', '.join(map(_quoted, prop.targets))},)" if prop.targets else ""
+    listed = ", ".join(map(_quoted, prop.targets)) + ("," if len(prop.targets) == 1 else "")
+    targets = f", targets=({listed})" if prop.targets else ""
     note = "" if prop.targets else "the document does not say what it refers to: any entity"
     return _Field(name, "RecordReference()", f"fields.ReferenceField({attr}{targets})", note)
 
@@ -220,9 +224,18 @@ def _mapping(entity, fields, app_label, read_only):
     if read_only:
         lines.append("    read_only = True")
     lines.append("    fields = {")
-    lines += [f'        "{field.name}": {field.mapping},' for field in fields if field.mapping]
+    lines += [_entry(field) for field in fields if field.mapping]
     lines.append("    }")
     return "\n".join(lines)
+
+
+def _entry(field):
+    """One line of the `fields` dict, wrapped as `ruff format` wraps a line past 115 characters."""
+    line = f'        "{field.name}": {field.mapping},'
+    if len(line) <= LINE_LENGTH:
+        return line
+    call, _, arguments = field.mapping.partition("(")
+    return f'        "{field.name}": {call}(\n            {arguments[:-1]}\n        ),'
 
 
 def _models_module(models):

@@ -1,0 +1,36 @@
+"""Fixtures of the typed-entity tests: the test-only mappings registered, and a CRM serving their entities."""
+
+from pathlib import Path
+
+import pytest
+
+from .registry import mapped
+
+EDMX = Path(__file__).with_name("crm_types.edmx")
+
+
+@pytest.fixture
+def typed(db):
+    """The test-only app's mappings registered (widgets, visits, the read-only widget list)."""
+    with mapped():
+        yield
+
+
+@pytest.fixture(scope="session")
+def typed_emulator():
+    """A CRM 2011 emulator serving the entities of `crm_types.edmx` (one per test session)."""
+    from cdms_api.emulator import Emulator
+
+    emulator = Emulator(metadata=EDMX).start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def typed_crm(typed_emulator, typed, settings):
+    """That emulator, empty, with the CRM settings pointing at it and the test app mapped."""
+    typed_emulator.reset()
+    settings.CDMS_BASE_URL = typed_emulator.base_url
+    settings.CDMS_TIMEOUT = 2.0
+    yield typed_emulator
+    typed_emulator.faults.clear()
