@@ -49,11 +49,15 @@ def test_a_company_is_created_with_its_address_and_lookups(world, api, lists):
 
 
 def test_a_company_made_elsewhere_shows_its_lookups_and_filters_by_them(world, api, lists):
-    world.add(Organisation, name="Acme", sector=lists["sector"], country=lists["country"], company_number="00000001")
+    world.add(
+        Organisation, name="Acme", sector=lists["sector"], country=lists["country"], company_number="00000001"
+    )
     world.add(Organisation, name="Bolt", country=lists["country"])
     sector_id = world.local_id(Sector, lists["sector"])
     rows = api.get(ORGS, {"sector": sector_id}).json()["results"]
-    assert [(row["name"], row["sector"], row["company_number"]) for row in rows] == [("Acme", sector_id, "00000001")]
+    assert [(row["name"], row["sector"], row["company_number"]) for row in rows] == [
+        ("Acme", sector_id, "00000001")
+    ]
     country_id = world.local_id(Country, lists["country"])
     assert api.get(ORGS, {"country": country_id}).json()["count"] == 2
     assert [row["name"] for row in api.get(ORGS, {"sector__isnull": "true"}).json()["results"]] == ["Bolt"]
