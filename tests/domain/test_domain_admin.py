@@ -1,4 +1,4 @@
-"""The admin of the 2016 domain: reference lists as filters, lookups picked by autocomplete, long values that wrap."""
+"""The admin of the 2016 domain: lists as filters, lookups by autocomplete, long values that wrap."""
 
 import datetime as dt
 from pathlib import Path

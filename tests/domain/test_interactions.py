@@ -1,4 +1,4 @@
-"""Interactions through the API: created, read, changed and deleted with their lookups; filtered, searched, ordered."""
+"""Interactions through the API: created, read, changed and deleted with their lookups; filtered and ordered."""
 
 import datetime as dt
 

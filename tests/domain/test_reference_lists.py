@@ -1,4 +1,4 @@
-"""The reference lists, teams and advisers: listed, filtered, searched, ordered and paged; never written through the API."""
+"""Reference lists, teams and advisers: listed, filtered, searched, ordered, paged; never written by the API."""
 
 import pytest
 
