@@ -38,9 +38,9 @@ def api(client, db):
 
 @pytest.fixture
 def demo(cdms, settings):
-    """The demo world (30 companies, their contacts and interactions, every list), followed once."""
+    """The demo world (10 companies, their contacts and interactions, every list), followed once."""
     settings.CDMS_MAX_STALENESS = 60
-    seed_demo(cdms.store, 30, seed=7)
+    seed_demo(cdms.store, 10, seed=7)
     for migrator in entities.ordered():
         follow(migrator.model_class, HOLDER)
     age_vouches()  # rows the CRM showed long ago: the first view must verify its page
