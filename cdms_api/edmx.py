@@ -2,20 +2,32 @@
 
 `$metadata` states each property's Edm type, or the CRM's complex type (`EntityReference` for a
 lookup, `OptionSetValue`, `Money`), and facets when it has them (`MaxLength`, `Precision`,
-`Scale`). It does not tie a lookup to the entities it may point at: its targets come from an
-annotation on the property when the document has one (any attribute whose local name is
-`LookupTargets`, space- or comma-separated logical names), else they are inferred from the
-associations, whose one end is the referenced entity (`0..1`) and the other the entity holding
-the lookup (`*`): a relationship whose name ends with the attribute's name, or whose referenced
-entity's name the attribute's name contains (`ParentAccountId`: account). A lookup whose targets
-cannot be told has none (any entity).
+`Scale`). It does not say which lookup a relationship runs through, which entities a lookup may
+point at, whether an `Edm.String` is a single line or a memo, nor which attributes the CRM sets
+itself. Documents that say so carry annotations of the namespace `urn:cdms:attribute-metadata`
+(as the emulator's shipped declarations do, after CRM's SOAP metadata service):
+`crm:AttributeType` (`Memo`...), `crm:Targets` (logical names), `crm:ReadOnly`, `crm:Precision` on
+a property, `crm:Attribute` (the lookup) on an association. Without them (a real CRM's own
+document) a relationship runs through the lookup of the referencing entity whose name its own
+name contains (the emulator infers the same way), and a lookup's targets are the referenced
+entities of its relationships; a lookup whose targets cannot be told has none (any entity).
 """
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 CRM_TYPES = "Microsoft.Crm.Sdk.Data.Services."
+CRM = "{urn:cdms:attribute-metadata}"
+UNKNOWN = "unknown"  # a `crm:Targets` that names no entity: the target is not known
+# Relationships of CRM 2011 itself whose names do not contain their lookup's name.
+SYSTEM_RELATIONSHIPS = {
+    "contact_customer_accounts": "ParentCustomerId",
+    "contact_customer_contacts": "ParentCustomerId",
+    "account_primary_contact": "PrimaryContactId",
+    "account_parent_account": "ParentAccountId",
+    "business_unit_system_users": "BusinessUnitId",
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,8 @@ class Property:
     precision: int | None = None
     scale: int | None = None
     targets: tuple = ()
+    attribute_type: str | None = None  # the CRM's own type, when annotated (`Memo`, `Picklist`...)
+    read_only: bool = False  # set by the CRM (`FullName`, `CreatedBy`, money's `_Base`), when annotated
 
 
 @dataclass
@@ -50,6 +64,7 @@ class _Association:
     name: str
     referenced: str  # the entity type at the `0..1` end
     referencing: str  # the entity type at the `*` end (holds the lookup)
+    attribute: str | None  # the lookup it runs through, when annotated
 
 
 def _local(tag):
@@ -108,17 +123,16 @@ def _entity_type(element):
 
 
 def _property(element):
-    targets = ()
-    for name, value in element.attrib.items():
-        if _local(name) == "LookupTargets":
-            targets = tuple(t.lower() for t in re.split(r"[\s,]+", value) if t)
+    targets = element.get(CRM + "Targets")
     return Property(
         element.get("Name"),
         _short(element.get("Type", "")),
         max_length=_int(element.get("MaxLength")),
-        precision=_int(element.get("Precision")),
+        precision=_int(element.get(CRM + "Precision") or element.get("Precision")),
         scale=_int(element.get("Scale")),
-        targets=targets,
+        targets=tuple(t.lower() for t in targets.split() if t != UNKNOWN) if targets else (),
+        attribute_type=element.get(CRM + "AttributeType"),
+        read_only=element.get(CRM + "ReadOnly") == "true",
     )
 
 
@@ -128,23 +142,35 @@ def _association(element):
     many = [e for e in ends if e.get("Multiplicity") == "*"]
     if len(one) != 1 or len(many) != 1:
         return None  # many-to-many: no lookup holds it
-    return _Association(element.get("Name"), _short(one[0].get("Type", "")), _short(many[0].get("Type", "")))
+    referenced, referencing = _short(one[0].get("Type", "")), _short(many[0].get("Type", ""))
+    return _Association(element.get("Name"), referenced, referencing, element.get(CRM + "Attribute"))
 
 
 def _with_targets(prop, entity, associations, types):
     if prop.type != "EntityReference" or prop.targets:
         return prop
-    held = [a for a in associations.values() if a.referencing == entity.name and a.referenced in types]
-    stem = re.sub(r"id$", "", prop.name.lower())
-    bare = stem.partition("_")[2] if "_" in stem else stem
-    named = [a for a in held if a.name.lower().endswith(("_" + stem, "_" + bare))]
-    contained = [a for a in held if _bare(a.referenced) in stem]
-    chosen = named or contained
-    targets = tuple(dict.fromkeys(types[a.referenced].logical_name for a in chosen))
-    return Property(prop.name, prop.type, prop.max_length, prop.precision, prop.scale, targets)
+    lookups = [p.name for p in entity.properties if p.type == "EntityReference"]
+    through = [
+        a
+        for a in associations.values()
+        if a.referencing == entity.name and a.referenced in types and _lookup_of(a, lookups) == prop.name
+    ]
+    targets = tuple(dict.fromkeys(types[a.referenced].logical_name for a in through))
+    return replace(prop, targets=targets)
 
 
-def _bare(type_name):
-    """An entity's name without its customisation prefix, in lower case (`optevia_sector` -> `sector`)."""
-    lower = type_name.lower()
-    return lower.partition("_")[2] if "_" in lower else lower
+def _lookup_of(association, lookups):
+    """The lookup a relationship runs through: annotated, known, or the longest whose name it contains."""
+    if association.attribute:
+        return association.attribute
+    if association.name in SYSTEM_RELATIONSHIPS:
+        return SYSTEM_RELATIONSHIPS[association.name]
+    flat = association.name.replace("_", "").lower()
+    found = [name for name in lookups if _core(name) and _core(name) in flat]
+    return max(found, key=lambda name: len(_core(name)), default=None)
+
+
+def _core(name):
+    """A lookup's name without its prefix, `Id` and underscores, in lower case (`optevia_ParentSector`)."""
+    name = name[:-2] if name.endswith("Id") else name
+    return re.sub(r"^[a-z]+_", "", name).replace("_", "").lower()

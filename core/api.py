@@ -83,11 +83,14 @@ class ModelSerializer(serializers.ModelSerializer):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
         if isinstance(model_field, OptionSetField):
             field_class = serializers.IntegerField
-            choices = kwargs.pop("choices", None) or model_field.choices
+            choices = kwargs.pop("choices", None) or model_field.choices or []
             kwargs.pop("allow_blank", None)
             kwargs["validators"] = list(model_field.validators)
-            named = ", ".join(f"{value} ({label})" for value, label in choices)
-            kwargs["help_text"] = f"A whole number; the named options are {named}; others are kept as they are."
+            if choices:
+                named = ", ".join(f"{value} ({label})" for value, label in choices)
+                kwargs["help_text"] = (
+                    f"A whole number; the named options are {named}; others are kept as they are."
+                )
         return field_class, kwargs
 
     serializer_field_mapping = {

@@ -38,6 +38,19 @@ class IntegerFilter(filters.NumberFilter):
         set_override(self, "field", {"type": "integer", "minimum": min_value, "maximum": max_value})
 
 
+class BoundedNumberFilter(filters.NumberFilter):
+    """A number (decimal or floating point) within `min_value`..`max_value`, when the field has bounds."""
+
+    def __init__(self, *args, min_value=None, max_value=None, **kwargs):
+        super().__init__(*args, min_value=min_value, max_value=max_value, **kwargs)
+        schema = {"type": "number"}
+        if min_value is not None:
+            schema["minimum"] = float(min_value)
+        if max_value is not None:
+            schema["maximum"] = float(max_value)
+        set_override(self, "field", schema)
+
+
 class YearFilter(IntegerFilter):
     """A year a date can have: 1 to 9999."""
 
@@ -119,6 +132,17 @@ class TextFilter(filters.CharFilter):
         set_override(self, "field", schema)
 
 
+def _value_bounds(model_field):
+    """The bounds of a field's range validators, those it has (a CRM decimal's, money's...)."""
+    bounds = {}
+    for validator in model_field.validators:
+        if isinstance(validator, validators.MinValueValidator):
+            bounds["min_value"] = validator.limit_value
+        if isinstance(validator, validators.MaxValueValidator):
+            bounds["max_value"] = validator.limit_value
+    return bounds
+
+
 def _number_bounds(model_field):
     """The bounds of a whole number field's range validators (64 bits where it has none)."""
     low, high = INT64
@@ -138,6 +162,8 @@ FILTER_OVERRIDES = {
     models.IntegerField: {"filter_class": IntegerFilter},
     models.BooleanField: {"filter_class": BooleanFilter},
     models.DateTimeField: {"filter_class": DateTimeFilter},
+    models.DecimalField: {"filter_class": BoundedNumberFilter, "extra": _value_bounds},
+    models.FloatField: {"filter_class": BoundedNumberFilter, "extra": _value_bounds},
     models.CharField: {"filter_class": TextFilter, "extra": _text_bounds},
     models.EmailField: {"filter_class": TextFilter, "extra": _text_bounds},
 }

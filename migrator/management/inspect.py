@@ -7,7 +7,8 @@ that reads and writes it:
 | CRM type | model field | mapping |
 |---|---|---|
 | `Edm.String` with a `MaxLength` up to 4000 | `CharField(max_length=..., blank=True)` | `StringField` |
-| `Edm.String` longer, or of no stated length | `TextField(blank=True)` | `MemoField` / `StringField` |
+| `Edm.String` annotated `Memo`, or longer | `TextField(blank=True)` | `MemoField` |
+| `Edm.String` of no stated length | `TextField(blank=True)` | `StringField` |
 | `Edm.Int32` | `IntegerField` | `IntegerField` |
 | `Edm.Int64` | `BigIntegerField` | `Int64Field` |
 | `Edm.Decimal` | `DecimalField(max_digits=23, decimal_places=10)` (or its `Scale`) | `DecimalField` |
@@ -24,12 +25,16 @@ Every field but text is nullable (a CRM null); text holds `""` for one. The key,
 `ModifiedOn` and `VersionNumber` are the base model's (`cdms_pk`, `created`, `modified`,
 `cdms_version`). Types with no Django equivalent (`Edm.Binary`, other complex types) are left
 out with a comment. A lookup is a foreign key when its one target is an entity set of the same
-run, the entity itself, or the entity of a registered mapping.
+run, the entity itself, or the entity of a registered mapping. An attribute the document
+annotates as set by the CRM (`crm:ReadOnly`: `CreatedBy`, `ExchangeRate`...) is mapped
+`writable=False`, as state attributes and money's `_Base` are anyway.
 """
 
 import keyword
 import re
 from dataclasses import dataclass
+
+from cdms_api import fields as cdms_fields
 
 from ..cdms_migrator import registered_migrators
 
@@ -112,15 +117,29 @@ def _unique(name, taken):
 
 
 def _field(name, prop, entity, model, in_run, synced, services):
-    kind, attr = prop.type, _quoted(prop.name)
+    attr = _quoted(prop.name) + (", writable=False" if _set_by_the_crm(prop) else "")
+    found = _typed(name, prop, attr)
+    if found is None and prop.type == "EntityReference":
+        found = _lookup(name, prop, entity, model, in_run, synced, services, attr)
+    return found or _Field(name, "", "", f"{prop.name}: {prop.type} has no Django field; left out")
+
+
+def _set_by_the_crm(prop):
+    """True when the document says the CRM sets the attribute and its converter would not know it."""
+    return prop.read_only and cdms_fields.Field(prop.name).writable
+
+
+def _typed(name, prop, attr):
+    """The field of an attribute that is not a lookup, or None."""
+    kind = prop.type
     nullable = "null=True, blank=True"
     if kind == "Edm.String":
-        if prop.max_length and prop.max_length <= MAX_CHAR_LENGTH:
-            return _Field(
-                name, f"models.CharField(max_length={prop.max_length}, blank=True)", f"fields.StringField({attr})"
-            )
-        memo = "MemoField" if prop.max_length else "StringField"
-        return _Field(name, "models.TextField(blank=True)", f"fields.{memo}({attr})")
+        memo = prop.attribute_type == "Memo" or (prop.max_length or 0) > MAX_CHAR_LENGTH
+        if prop.max_length and not memo:
+            model_field = f"models.CharField(max_length={prop.max_length}, blank=True)"
+            return _Field(name, model_field, f"fields.StringField({attr})")
+        converter = "MemoField" if memo else "StringField"
+        return _Field(name, "models.TextField(blank=True)", f"fields.{converter}({attr})")
     simple = {
         "Edm.Int32": ("models.IntegerField", "IntegerField"),
         "Edm.Int64": ("models.BigIntegerField", "Int64Field"),
@@ -133,7 +152,7 @@ def _field(name, prop, entity, model, in_run, synced, services):
         return _Field(name, f"{model_field}({nullable})", f"fields.{mapping}({attr})")
     if kind == "Edm.Decimal":
         places = DECIMAL_PLACES if prop.scale is None else prop.scale
-        digits = prop.precision or DECIMAL_DIGITS
+        digits = max(prop.precision or DECIMAL_DIGITS, places + 1)
         return _Field(
             name,
             f"models.DecimalField(max_digits={digits}, decimal_places={places}, {nullable})",
@@ -144,7 +163,7 @@ def _field(name, prop, entity, model, in_run, synced, services):
         model_field = f"models.CharField(max_length=36, {nullable})  # noqa: DJ001"
         return _Field(name, model_field, f"fields.GuidField({attr})")
     if kind == "Money":
-        places = MONEY_PLACES if prop.scale is None else prop.scale
+        places = MONEY_PLACES if prop.precision is None else prop.precision
         return _Field(
             name,
             f"models.DecimalField(max_digits={MONEY_DIGITS}, decimal_places={places}, {nullable})",
@@ -157,13 +176,10 @@ def _field(name, prop, entity, model, in_run, synced, services):
             f"fields.OptionSetField({attr})",
             "add the option labels as choices",
         )
-    if kind == "EntityReference":
-        return _lookup(name, prop, entity, model, in_run, synced, services)
-    return _Field(name, "", "", f"{prop.name}: {kind} has no Django field; left out")
+    return None
 
 
-def _lookup(name, prop, entity, model, in_run, synced, services):
-    attr = _quoted(prop.name)
+def _lookup(name, prop, entity, model, in_run, synced, services, attr):
     if len(prop.targets) == 1:
         target = prop.targets[0]
         related = None

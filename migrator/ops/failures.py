@@ -15,6 +15,7 @@ from the app's `ready()`, tells `core.api_errors` to answer those as a gateway w
 | any other CDMSError, BulkWriteError | 502 | `cdms_bad_gateway` |
 | ObjectsNotInSyncError | 409 | `cdms_out_of_sync` |
 | ReadOnlyEntityError (a write to a model whose mapping is read-only) | 405 | `cdms_read_only` |
+| CDMSValueError (a value the CRM cannot take, refused before it was sent) | 400 | `cdms_value_refused` |
 
 Nothing is left half-written: the sync layer rolls a local write back when its CRM call
 fails, and core rolls back the request's revision (which would otherwise record the values
@@ -51,6 +52,8 @@ ANSWERS = {
     cdms.CDMSConnectionError: _gateway(503, "cdms_unavailable", "The CRM is unreachable."),
     cdms.CDMSNotFoundError: _gateway(404, "cdms_not_found", "The record is gone from the CRM."),
     cdms.CDMSError: _gateway(502, "cdms_bad_gateway", "The CRM gave an unexpected answer."),
+    # Refused before the CRM was asked; the message names the field and its attribute.
+    cdms.CDMSValueError: Answer(400, "cdms_value_refused", None, title="The CRM cannot store this value"),
     # The client can narrow its filter; the message names the cap and the other ways out.
     ReadCapError: Answer(400, "cdms_read_too_large", None, title="The read is larger than the CRM sync allows"),
     # The message names the stale watermark and its age.

@@ -18,7 +18,8 @@ class WidgetSerializer(ModelSerializer):
     class Meta:
         model = Widget
         fields = "__all__"
-        read_only_fields = [*SYSTEM_FIELDS, "cdms_version", "statecode", "statuscode", "price_base"]
+        # `statecode` stays writable here, to show that the CRM's refusal is a 400 naming it.
+        read_only_fields = [*SYSTEM_FIELDS, "cdms_version", "statuscode", "price_base"]
 
 
 class WidgetFilter(FilterSet):

@@ -92,8 +92,9 @@ def test_the_schema_states_each_types_shape_and_bounds(typed_crm, api):
     assert widget["big_count"]["type"] == "integer"
     assert widget["customer"]["type"] == "string"
     parameters = {p["name"]: p for p in schema["paths"][WIDGETS]["get"]["parameters"]}
-    assert parameters["colour"]["schema"]["type"] == "integer"
-    assert parameters["colour"]["schema"]["maximum"] == 2**31 - 1
+    colour, price = parameters["colour"]["schema"]["anyOf"][0], parameters["price__gte"]["schema"]["anyOf"][0]
+    assert (colour["type"], colour["maximum"]) == ("integer", 2**31 - 1)
+    assert (price["type"], price["maximum"]) == ("number", 922337203685477.0)
 
 
 def test_a_list_the_crm_owns_is_read_but_a_write_is_a_405_before_the_crm(typed_crm, api):
@@ -125,3 +126,20 @@ def test_the_admin_shows_a_list_the_crm_owns_read_only(typed_crm, admin_client):
     assert 'name="name"' not in change  # shown, not editable
     response = admin_client.post(f"/admin/crm_types/referencewidget/{widget.pk}/change/", {"name": "X"})
     assert response.status_code == 403
+
+
+def test_a_filter_value_outside_the_types_range_is_a_400_naming_it(typed_crm, api):
+    with count_requests() as counter:
+        response = api.get(f"{WIDGETS}?price__gte=1e20&weight__lt=1e12")
+    assert response.status_code == 400 and set(response.json()) == {"price__gte", "weight__lt"}
+    assert counter.count == 0
+
+
+def test_a_change_of_an_attribute_the_crm_does_not_write_is_a_400_naming_it(typed_crm, api):
+    widget = Widget.objects.get(cdms_pk=seed_widget(typed_crm, "Stateful", statecode={"Value": 0}))
+    with count_requests() as counter:
+        response = api.patch(f"{WIDGETS}{widget.pk}/", {"statecode": 1}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "cdms_value_refused"
+    assert "Widget.statecode (attribute statecode)" in response.json()["detail"]
+    assert [r.method for r in counter.requests] == ["GET"]  # the row read; nothing written
+    assert typed_crm.store.get("new_widget", widget.cdms_pk)["statecode"] == {"Value": 0}

@@ -110,7 +110,7 @@ def test_lookup_targets_come_from_the_associations_or_an_annotation():
     annotated = EDMX.read_text().replace(
         '<Property Name="OwnerId" Type="Microsoft.Crm.Sdk.Data.Services.EntityReference" Nullable="true" />',
         '<Property Name="OwnerId" Type="Microsoft.Crm.Sdk.Data.Services.EntityReference" Nullable="true" '
-        'xmlns:crm="urn:crm" crm:LookupTargets="systemuser team" />',
+        'xmlns:crm="urn:cdms:attribute-metadata" crm:Targets="systemuser team" />',
     )
     visit = {p.name: p for p in edmx.parse(annotated)["new_visit"].properties}
     assert visit["OwnerId"].targets == ("systemuser", "team")
