@@ -23,8 +23,18 @@ ENDPOINTS = [
     *(
         f"metadata/{name}"
         for name in (
-            "sector", "country", "uk-region", "business-type", "employee-range", "turnover-range", "title",
-            "contact-role", "interaction-type", "service", "service-delivery-status", "team",
+            "sector",
+            "country",
+            "uk-region",
+            "business-type",
+            "employee-range",
+            "turnover-range",
+            "title",
+            "contact-role",
+            "interaction-type",
+            "service",
+            "service-delivery-status",
+            "team",
         )
     ),  # fmt: skip
 ]
