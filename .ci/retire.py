@@ -54,32 +54,50 @@ PG_URL = "postgres://postgres@127.0.0.1:5432/datahub"
 
 FILL_OLD_DATABASE = """
 import uuid
+from adviser.models import Adviser
 from contact.models import Contact
 from core.managers import local_only
+from interaction.models import Interaction
+from metadata.models import Sector, Team
 from organisation.models import Organisation
+def key():
+    return str(uuid.uuid4())
 with local_only():
+    energy = Sector.objects.create(name="Energy", cdms_pk=key())
+    nuclear = Sector.objects.create(name="Nuclear", parent=energy, cdms_pk=key())
+    team = Team.objects.create(name="Trade", cdms_pk=key())
+    adviser = Adviser.objects.create(first_name="Bob", last_name="Day", team=team, cdms_pk=key())
     for i in range(20):
-        org = Organisation.objects.create(name=f"Firm {i}", city="Leeds", cdms_pk=str(uuid.uuid4()))
+        org = Organisation.objects.create(name=f"Firm {i}", city="Leeds", sector=nuclear, cdms_pk=key())
         org.city = "York"
         org.save()
-        Contact.objects.create(first_name="Ann", last_name=f"Lee {i}", organisation=org, cdms_pk=str(uuid.uuid4()))
+        ann = Contact.objects.create(first_name="Ann", last_name=f"Lee {i}", organisation=org, cdms_pk=key())
+        Interaction.objects.create(
+            subject=f"Call {i}", organisation=org, contact=ann, adviser=adviser, cdms_pk=key()
+        )
 """
 
 CHECK_OLD_DATABASE = """
 from django.db import connection
 from reversion.models import Version
 from contact.models import Contact
+from interaction.models import Interaction
 from organisation.models import Organisation
 orgs = list(Organisation.objects.order_by("pk"))
 assert len(orgs) == 20 and Contact.objects.count() == 20, "records lost"
 assert all(org.cdms_pk and org.city == "York" for org in orgs), "values lost"
 assert all(c.organisation_id for c in Contact.objects.all()), "links lost"
+calls = list(Interaction.objects.select_related("organisation__sector__parent", "adviser__team"))
+assert len(calls) == 20, "interactions lost"
+assert all(c.contact_id and c.adviser.team.name == "Trade" for c in calls), "interactions' links lost"
+assert all(c.organisation.sector.parent.name == "Energy" for c in calls), "reference lists lost"
 versions = Version.objects.get_for_object(orgs[0])
 assert [v.field_dict["city"] for v in versions] == ["York", "Leeds"], "versions lost"
 versions.last().revision.revert()
 assert Organisation.objects.get(pk=orgs[0].pk).city == "Leeds", "an old version does not revert"
 assert not [t for t in connection.introspection.table_names() if t.startswith("migrator_")], "sync tables left"
-print(f"old database: {len(orgs)} organisations, 20 contacts, {Version.objects.count()} versions kept")
+kept = Version.objects.count()
+print(f"old database: {len(orgs)} organisations, 20 contacts, 20 interactions, {kept} versions kept")
 """
 
 

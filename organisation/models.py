@@ -3,6 +3,7 @@
 from django.db import models
 from reversion import revisions as reversion
 
+from core.fields import UKTIForeignKey
 from core.managers import CRMManager
 from core.models import CRMBaseModel
 
@@ -19,6 +20,23 @@ class Organisation(CRMBaseModel):
     postcode = models.CharField(max_length=20, blank=True)
     number_of_employees = models.IntegerField(null=True, blank=True)
     last_verified = models.DateTimeField(null=True, blank=True)
+    company_number = models.CharField(max_length=8, blank=True)
+    registered_address_1 = models.CharField(max_length=100, blank=True)
+    registered_address_2 = models.CharField(max_length=100, blank=True)
+    registered_address_3 = models.CharField(max_length=100, blank=True)
+    registered_address_4 = models.CharField(max_length=100, blank=True)
+    registered_address_town = models.CharField(max_length=100, blank=True)
+    registered_address_county = models.CharField(max_length=100, blank=True)
+    registered_address_postcode = models.CharField(max_length=20, blank=True)
+    description = models.TextField(max_length=2000, blank=True)
+    website = models.CharField(max_length=200, blank=True)
+    country = UKTIForeignKey("metadata.Country", related_name="organisations")
+    uk_region = UKTIForeignKey("metadata.UKRegion", related_name="organisations")
+    business_type = UKTIForeignKey("metadata.BusinessType", related_name="organisations")
+    sector = UKTIForeignKey("metadata.Sector", related_name="organisations")
+    employee_range = UKTIForeignKey("metadata.EmployeeRange", related_name="organisations")
+    turnover_range = UKTIForeignKey("metadata.TurnoverRange", related_name="organisations")
+    parent = UKTIForeignKey("self", related_name="subsidiaries")
 
     objects = CRMManager()
 
@@ -35,6 +53,7 @@ class Organisation(CRMBaseModel):
             models.Index(fields=["last_verified"], name="organisation_last_verified"),
             models.Index(fields=["created"], name="organisation_created"),
             models.Index(fields=["modified"], name="organisation_modified"),
+            models.Index(fields=["company_number"], name="organisation_company_number"),
         ]
 
     def __str__(self):

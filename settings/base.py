@@ -57,8 +57,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "reversion",
     "core",
+    "metadata",
+    "adviser",
     "organisation",
     "contact",
+    "interaction",
 ]
 
 MIDDLEWARE = [

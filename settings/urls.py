@@ -5,12 +5,19 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from adviser.api.views import AdviserViewSet
 from contact.api.views import ContactViewSet
+from interaction.api.views import InteractionViewSet
+from metadata.api.views import VIEWSETS as METADATA_VIEWSETS
 from organisation.api.views import OrganisationViewSet
 
 router = DefaultRouter()
 router.register("organisations", OrganisationViewSet)
 router.register("contacts", ContactViewSet)
+router.register("interactions", InteractionViewSet)
+router.register("advisers", AdviserViewSet)
+for name, viewset in METADATA_VIEWSETS:
+    router.register(f"metadata/{name}", viewset, basename=f"metadata-{name}")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

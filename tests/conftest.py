@@ -10,9 +10,14 @@ import pytest
 
 from tests.domain.users import make_user, token_client
 
-ALL_PERMS = [
-    f"{verb}_{model}" for verb in ("view", "add", "change", "delete") for model in ("organisation", "contact")
-]
+MODELS = ["organisation", "contact", "interaction"]
+ALL_PERMS = [f"{verb}_{model}" for verb in ("view", "add", "change", "delete") for model in MODELS]
+# The reference lists, teams and advisers are read-only: viewing them is all there is.
+LIST_MODELS = [
+    "sector", "country", "ukregion", "businesstype", "employeerange", "turnoverrange", "title",
+    "contactrole", "interactiontype", "service", "servicedeliverystatus", "team", "adviser",
+]  # fmt: skip
+ALL_PERMS += [f"view_{model}" for model in LIST_MODELS]
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +54,7 @@ def cdms(crm, settings, db):
 
 @pytest.fixture
 def editor(db):
-    """A user who may view, add, change and delete organisations and contacts."""
+    """A user who may view, add, change and delete organisations, contacts and interactions, and view the lists."""
     return make_user("editor", *ALL_PERMS)
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["migrator", "cdms_api", "core", "organisation", "contact", "settings"]
+DOMAIN_APPS = ["metadata", "adviser", "organisation", "contact", "interaction"]
+PACKAGES = ["migrator", "cdms_api", "core", *DOMAIN_APPS, "settings"]
 PARTS = ("read", "write", "mirror", "ops")
 SHARED = {
     "conf",

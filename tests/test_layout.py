@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN_APPS = ["organisation", "contact"]
+DOMAIN_APPS = ["metadata", "adviser", "organisation", "contact", "interaction"]
 SYNC_PACKAGES = {"migrator", "cdms_api"}
 
 

@@ -5,25 +5,15 @@ a 400 naming the parameter.
 """
 
 from contact.models import Contact
-from core.api_filters import (
-    FILTER_OVERRIDES,
-    MOMENT_LOOKUPS,
-    TEXT_LOOKUPS,
-    FilterSet,
-    IntegerFilter,
-    IntegerInFilter,
-    YearFilter,
-)
+from core.api_filters import FILTER_OVERRIDES, MOMENT_LOOKUPS, TEXT_LOOKUPS, YearFilter
+from core.lookup_filters import LinkFilterSet
 
 TEXT, MOMENT = TEXT_LOOKUPS, MOMENT_LOOKUPS
 
 
-class ContactFilter(FilterSet):
+class ContactFilter(LinkFilterSet):
     """One parameter per field and lookup; the exact match is named as the field."""
 
-    # An organisation id, existing or not (no such organisation: no contacts), never a lookup.
-    organisation = IntegerFilter(field_name="organisation")
-    organisation__in = IntegerInFilter(field_name="organisation", lookup_expr="in")
     created__year = YearFilter(field_name="created")
     modified__year = YearFilter(field_name="modified")
 
@@ -33,9 +23,21 @@ class ContactFilter(FilterSet):
             "first_name": TEXT,
             "last_name": TEXT,
             "email_address": TEXT,
-            "organisation": ["isnull"],
+            "job_title": TEXT,
+            "telephone_countrycode": TEXT,
+            "telephone_number": TEXT,
+            "address_1": TEXT,
+            "address_2": TEXT,
+            "address_3": TEXT,
+            "address_4": TEXT,
+            "address_town": TEXT,
+            "address_county": TEXT,
+            "address_postcode": TEXT,
+            "primary": ["exact", "isnull"],
             "cdms_pk": ["exact"],
             "created": MOMENT,
             "modified": MOMENT,
         }
+        # A lookup filters by the related row's id, existing or not (no such row: no contacts).
+        links = ["organisation", "title", "country"]
         filter_overrides = FILTER_OVERRIDES

@@ -1,4 +1,4 @@
-"""The JSON shape of a contact: the model's fields under their own names (`organisation` is its id)."""
+"""The JSON shape of a contact: the model's fields under their own names (lookups are ids)."""
 
 from contact.models import Contact
 from core.api import ModelSerializer
@@ -11,5 +11,24 @@ class ContactSerializer(ModelSerializer):
 
     class Meta:
         model = Contact
-        fields = [*SYSTEM_FIELDS, "first_name", "last_name", "email_address", "organisation"]
+        fields = [
+            *SYSTEM_FIELDS,
+            "first_name",
+            "last_name",
+            "email_address",
+            "organisation",
+            "title",
+            "job_title",
+            "telephone_countrycode",
+            "telephone_number",
+            "address_1",
+            "address_2",
+            "address_3",
+            "address_4",
+            "address_town",
+            "address_county",
+            "address_postcode",
+            "country",
+            "primary",
+        ]
         read_only_fields = SYSTEM_FIELDS

@@ -19,7 +19,7 @@ class ContactViewSet(viewsets.ModelViewSet):
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     search_fields = ["first_name", "last_name", "email_address"]
-    ordering_fields = ["first_name", "last_name", "email_address", "created", "modified"]
+    ordering_fields = ["first_name", "last_name", "email_address", "job_title", "created", "modified"]
     ordering = ["last_name", "first_name", "id"]
 
     @extend_schema(responses=VersionSerializer(many=True))

@@ -98,7 +98,8 @@ def _skew(client, probe, max_skew_seconds):
 
 
 def _probe_skew(client):
-    migrator = entities.ordered()[0]
+    # The first writable entity: the CRM's own lists and users are never written from here.
+    migrator = next(m for m in entities.ordered() if not m.read_only)
     text = next((f.cdms_name for f in migrator.fields.values() if isinstance(f, StringField)), None)
     body = {text: PROBE_TEXT} if text else {}
     key = str(uuid.uuid4())

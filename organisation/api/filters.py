@@ -5,13 +5,14 @@ number with a fraction for a whole-number field, a text longer than its field) i
 the parameter, never an error further down.
 """
 
-from core.api_filters import FILTER_OVERRIDES, MOMENT_LOOKUPS, NUMBER_LOOKUPS, TEXT_LOOKUPS, FilterSet, YearFilter
+from core.api_filters import FILTER_OVERRIDES, MOMENT_LOOKUPS, NUMBER_LOOKUPS, TEXT_LOOKUPS, YearFilter
+from core.lookup_filters import LinkFilterSet
 from organisation.models import Organisation
 
 TEXT, NUMBER, MOMENT = TEXT_LOOKUPS, NUMBER_LOOKUPS, MOMENT_LOOKUPS
 
 
-class OrganisationFilter(FilterSet):
+class OrganisationFilter(LinkFilterSet):
     """One parameter per field and lookup; the exact match is named as the field."""
 
     last_verified__year = YearFilter(field_name="last_verified")
@@ -29,8 +30,19 @@ class OrganisationFilter(FilterSet):
             "postcode": TEXT,
             "number_of_employees": NUMBER,
             "last_verified": MOMENT,
+            "company_number": TEXT,
+            "registered_address_1": TEXT,
+            "registered_address_2": TEXT,
+            "registered_address_3": TEXT,
+            "registered_address_4": TEXT,
+            "registered_address_town": TEXT,
+            "registered_address_county": TEXT,
+            "registered_address_postcode": TEXT,
+            "description": ["icontains"],
+            "website": TEXT,
             "cdms_pk": ["exact"],
             "created": MOMENT,
             "modified": MOMENT,
         }
+        links = ["country", "uk_region", "business_type", "sector", "employee_range", "turnover_range", "parent"]
         filter_overrides = FILTER_OVERRIDES

@@ -18,8 +18,17 @@ class OrganisationViewSet(viewsets.ModelViewSet):
     lookup_value_regex = "[^/]+"  # any id reaches the view, so a bad one is a JSON 404
     serializer_class = OrganisationSerializer
     filterset_class = OrganisationFilter
-    search_fields = ["name", "alias", "city", "postcode", "email_address"]
-    ordering_fields = ["name", "city", "postcode", "number_of_employees", "last_verified", "created", "modified"]
+    search_fields = ["name", "alias", "city", "postcode", "email_address", "company_number"]
+    ordering_fields = [
+        "name",
+        "city",
+        "postcode",
+        "number_of_employees",
+        "last_verified",
+        "company_number",
+        "created",
+        "modified",
+    ]
     ordering = ["name", "id"]
 
     @extend_schema(responses=VersionSerializer(many=True))

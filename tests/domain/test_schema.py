@@ -14,6 +14,8 @@ def test_schema_generation_has_no_warnings(tmp_path):
     text = target.read_text()
     for name in ("/api/v1/organisations/{id}/history/", "name__icontains", "last_verified__year", "organisation"):
         assert name in text
+    for path in ("/api/v1/interactions/{id}/", "/api/v1/advisers/", "/api/v1/metadata/uk-region/", "sector__in"):
+        assert path in text
 
 
 @pytest.mark.django_db

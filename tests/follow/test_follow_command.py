@@ -32,7 +32,9 @@ def test_once_follows_every_entity_then_sweeps_and_says_so(cdms):
     assert "Account: applied 1 changed rows in 1 pages; watermark" in text
     assert "Contact: applied 0 changed rows" in text
     assert "Account: key sweep removed 0 rows." in text
-    assert Watermark.objects.exclude(changes_until=None).exclude(deletions_until=None).count() == 2
+    assert Watermark.objects.exclude(changes_until=None).exclude(deletions_until=None).count() == len(
+        entities.entity_names()
+    )
     assert Organisation.objects.skip_cdms().count() == 1
 
 
@@ -79,7 +81,7 @@ def test_watermarks_keep_moving_while_long_sweeps_run_several_parts_of_both_enti
             time.sleep(0.1)
         assert len(marks) >= 3, "the watermark stood still during the sweeps"
         assert most_at_once >= 2, "one sweep part at a time"
-        assert entities_at_once == {"Account", "Contact"}, "the entities were swept one after the other"
+        assert {"Account", "Contact"} <= entities_at_once, "the entities were swept one after the other"
     finally:
         follower.send_signal(signal.SIGINT)
         follower.wait(timeout=30)
@@ -122,7 +124,7 @@ def test_a_database_error_is_reported_once_a_minute_and_the_next_round_recovers(
         with connection.cursor() as cursor:
             cursor.execute("ALTER TABLE migrator_watermark_away RENAME TO migrator_watermark")
     lines = err.getvalue().splitlines()
-    assert len(lines) == 2  # one for each entity, however many rounds failed
+    assert len(lines) == len(entities.entity_names())  # one for each entity, however many rounds failed
     assert all("the database failed while following changes" in line for line in lines)
     assert command._round(migrators, "holder", verbose=False) is False
     assert Organisation.objects.skip_cdms().get().name == "Acme"

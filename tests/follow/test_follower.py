@@ -8,6 +8,7 @@ from django.utils import timezone
 from cdms_api.counting import count_requests
 from cdms_api.exceptions import CDMSError
 from contact.models import Contact
+from migrator.mirror import entities
 from migrator.mirror.follower import follow
 from migrator.mirror.leases import take_follow_lease
 from migrator.mirror.state import Watermark
@@ -23,11 +24,15 @@ def local(model):
 
 
 def round_of(holder=HOLDER):
-    """One full round: changes of every entity (parents first), then a sweep of each."""
-    results = [follow(Organisation, holder), follow(Contact, holder)]
-    for model in (Organisation, Contact):
+    """One full round: changes of every entity (parents first), then a sweep of each.
+
+    Returns the results of Account's and Contact's rounds (the entities these tests change).
+    """
+    models = [migrator.model_class for migrator in entities.ordered()]
+    results = {model: follow(model, holder) for model in models}
+    for model in models:
         sweep(model, holder, partitions=2)
-    return results
+    return [results[Organisation], results[Contact]]
 
 
 def test_the_follower_sees_creates_edits_moves_and_deletes_of_another_crm_user(cdms):

@@ -10,6 +10,7 @@ from reversion.models import Version
 from cdms_api.counting import count_requests
 from contact.models import Contact
 from migrator.cdms_migrator import get_migrator
+from migrator.mirror import entities
 from migrator.mirror.state import Watermark
 from migrator.ops import conflicts
 from organisation.models import Organisation
@@ -181,7 +182,8 @@ def test_a_large_entity_is_compared_only_when_asked(client, conflicted, person, 
     client.force_login(person)
     with count_requests() as counter:
         page = client.get(PAGE).content.decode()
-    assert counter.count == 2  # Contact's keys, then its one conflicting record
+    # Contact's keys, then its one conflicting record; and the keys of each other (empty) entity.
+    assert counter.count == 2 + len(entities.entity_names()) - 2
     assert "3 local rows: finding conflicts costs about 1 CRM request and runs in the background." in page
     assert conflicted["alpha"] not in page and f'data-key="{conflicted["contact"]}"' in page
     assert 'http-equiv="refresh"' not in page
@@ -201,7 +203,9 @@ def test_the_page_highlights_a_watermark_past_its_bound_and_says_what_reads_do(c
     Watermark.objects.create(
         entity="Account", changes_until=now, deletions_until=now - dt.timedelta(seconds=633), crm_clock_skew=-61.4
     )
-    Watermark.objects.create(entity="Contact", changes_until=now, deletions_until=now)
+    for entity in entities.entity_names():  # every other entity followed just now
+        if entity != "Account":
+            Watermark.objects.create(entity=entity, changes_until=now, deletions_until=now)
     client.force_login(person)
     page = client.get(PAGE).content.decode()
     assert 'class="deletions-until past-bound"' in page and "past the 600 s bound" in page

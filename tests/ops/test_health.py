@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from cdms_api.counting import count_requests
+from migrator.mirror import entities
 from migrator.mirror.state import Watermark
 
 
@@ -17,14 +18,16 @@ def closed_port():
         return sock.getsockname()[1]
 
 
-def watermarks(deletions=10, **ages):
-    """One Watermark per entity whose change watermark is that many seconds old (deletions: all alike)."""
+def watermarks(deletions=10, absent=(), **ages):
+    """One Watermark per entity named whose change watermark is that many seconds old (deletions: all
+    alike); every other entity but the `absent` ones has fresh watermarks, as a follower keeps them."""
     now = timezone.now()
-    for entity, seconds in ages.items():
+    fresh = {name: (1, 10) for name in entities.entity_names() if name not in ages and name not in absent}
+    for entity, (seconds, deleted) in {**{e: (s, deletions) for e, s in ages.items()}, **fresh}.items():
         Watermark.objects.create(
             entity=entity,
             changes_until=now - dt.timedelta(seconds=seconds),
-            deletions_until=now - dt.timedelta(seconds=deletions),
+            deletions_until=now - dt.timedelta(seconds=deleted),
         )
 
 
@@ -119,7 +122,7 @@ def test_not_ready_past_the_readiness_limit_when_one_is_set(client, cdms, follow
 
 
 def test_an_entity_the_follower_never_reached_is_degraded(client, cdms, following):
-    watermarks(Account=10)
+    watermarks(Account=10, absent=["Contact"])
     body = client.get("/readyz").json()
     assert body["status"] == "degraded"
     assert body["checks"]["watermarks"]["detail"]["problem"].endswith(": Contact")

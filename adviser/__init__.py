@@ -1,0 +1,1 @@
+"""Advisers: the people who record interactions (the CRM's system users)."""

@@ -1,0 +1,1 @@
+"""The REST API of advisers: `/api/v1/advisers/`, read-only."""

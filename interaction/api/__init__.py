@@ -1,0 +1,1 @@
+"""The REST API of interactions: `/api/v1/interactions/`."""

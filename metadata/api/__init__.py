@@ -1,0 +1,1 @@
+"""The REST API of the reference lists: `/api/v1/metadata/<list>/`, read-only."""

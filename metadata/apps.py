@@ -1,0 +1,8 @@
+"""App configuration."""
+
+from django.apps import AppConfig
+
+
+class MetadataConfig(AppConfig):
+    name = "metadata"
+    verbose_name = "Reference lists"
