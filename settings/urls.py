@@ -1,4 +1,4 @@
-"""Root URL configuration: the admin, the REST API under /api/v1/, and its schema and docs."""
+"""Root URL configuration: a landing page, the admin, the REST API under /api/v1/, and its schema and docs."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from contact.api.views import ContactViewSet
+from core.landing import landing
 from organisation.api.views import OrganisationViewSet
 
 router = DefaultRouter()
@@ -13,6 +14,7 @@ router.register("organisations", OrganisationViewSet)
 router.register("contacts", ContactViewSet)
 
 urlpatterns = [
+    path("", landing, name="landing"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
