@@ -88,7 +88,8 @@ def too_large_response():
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     detail = f"The request body is larger than the {limit:,} bytes the service accepts; nothing was changed."
     log.warning("API answered 413 (request_too_large): %s", detail)
-    return Response({"detail": detail, "code": "request_too_large"}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    body = {"detail": detail, "code": "request_too_large"}
+    return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
 
 def exception_handler(exc, context):

@@ -13,9 +13,8 @@ filters (it is the default filter backend), before anything is read, so an endpo
 later is strict without saying so.
 """
 
-import difflib
-
 import datetime as dt
+import difflib
 import re
 
 import django_filters

@@ -77,13 +77,15 @@ def test_a_misspelt_filter_is_refused_with_the_nearest_name(world, admin_api):
     response = admin_api.get("/api/v1/organisations/", {"citty": "Leeds"})
     assert response.status_code == 400
     assert response.json()["citty"][0].endswith("Did you mean 'city'?")
-    assert [row["name"] for row in admin_api.get("/api/v1/organisations/", {"city": "Leeds"}).json()["results"]] == [
-        "Acme"
-    ]
+    assert [
+        row["name"] for row in admin_api.get("/api/v1/organisations/", {"city": "Leeds"}).json()["results"]
+    ] == ["Acme"]
 
 
 def test_several_unknown_parameters_are_each_named(world, admin_api):
-    response = admin_api.get("/api/v1/contacts/", {"colour": "red", "first_name__contains": "A", "last_name": "Lee"})
+    response = admin_api.get(
+        "/api/v1/contacts/", {"colour": "red", "first_name__contains": "A", "last_name": "Lee"}
+    )
     assert response.status_code == 400
     assert sorted(response.json()) == ["colour", "first_name__contains"]
 
