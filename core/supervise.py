@@ -197,7 +197,8 @@ class Supervisor:
     def _failure(self, process, what):
         if process.popen.poll() is not None:
             process._reader.join(timeout=2)  # the log then holds its last words
-        headline = f"{process.name[0].upper()}{process.name[1:]} ({process.command()}, pid {process.popen.pid}) {what}."
+        name = process.name[0].upper() + process.name[1:]
+        headline = f"{name} ({process.command()}, pid {process.popen.pid}) {what}."
         if self._echoes(process):
             return ProcessFailed(f"{headline}\nIts output is above, and in its log, {process.log}.")
         tail = _tail(process.log)
