@@ -19,6 +19,7 @@ The copy lives in a temporary directory that is removed afterwards (`--keep` kee
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import socket
@@ -246,7 +247,7 @@ def run_locally(tree, database):
         if proc.poll() is None:
             proc.kill()
     output = "".join(lines) + proc.stdout.read()
-    started = [line.split(":")[0].removeprefix("Starting ") for line in lines if line.startswith("Starting ")]
+    started = [match[1] for match in (re.match(r"Starting (the [\w ]+?): ", line) for line in lines) if match]
     if status != 0 or started != ["the API server"] or "Stopped." not in output:
         raise StepFailed(
             f"`manage.py runlocal` did not run the API server alone (status {status}):\n{output[-3000:]}"

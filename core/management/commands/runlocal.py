@@ -88,7 +88,7 @@ class Command(BaseCommand):
         """Check the ports, migrate, start every process, print the banner and watch."""
         supervisor.check_ports(processes)
         _empty_metrics_directory()
-        call_command("migrate", interactive=False, stdout=self.stdout)
+        call_command("migrate", interactive=False)
         for process in processes:
             self.stdout.write(f"Starting {process.name}: {process.command()} (log: {process.log})")
             supervisor.start(process)
@@ -128,7 +128,7 @@ class Command(BaseCommand):
         """Print the demo user, each process and the services found."""
         base = f"http://{HOST}:{options['api_port']}"
         self.stdout.write("")
-        call_command("create_demo_user", password="demo", base_url=base, stdout=self.stdout)
+        call_command("create_demo_user", password="demo", base_url=base)
         by_name = {process.name: process for process in processes}
         if crm:
             emulator, follower = by_name["the CRM emulator"], by_name["the change follower"]
@@ -140,7 +140,7 @@ class Command(BaseCommand):
                 f"  Change follower: manage.py cdms_follow (pid {follower.popen.pid}, log {follower.log}); "
                 f"reads lag the CRM by at most {options['max_staleness']} s"
             )
-            call_command("cdms_services", stdout=self.stdout)
+            call_command("cdms_services")
         server = by_name["the API server"]
         self.stdout.write(f"  API server: {base}/ (pid {server.popen.pid}, log {server.log})")
         self.stdout.write("If one of them stops, all stop, naming it. Press Ctrl-C to stop.\n")
