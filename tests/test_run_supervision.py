@@ -158,6 +158,10 @@ def test_a_process_that_dies_later_is_named_with_its_log_and_the_others_stop(tmp
     run.wait_for(STARTED)
     follower, emulator, server = (run.pid_of(label) for label in ("Change follower", "CRM emulator", "API server"))
     assert answers(api_port) and answers(emulator_port)
+    log = tmp_path / "run" / "follower.log"
+    deadline = time.monotonic() + START_SECONDS
+    while not log.read_text().strip() and time.monotonic() < deadline:  # it has said something to show
+        time.sleep(0.2)
     os.kill(follower, signal.SIGKILL)
     assert run.finish() == 1
     assert re.search(
@@ -165,6 +169,7 @@ def test_a_process_that_dies_later_is_named_with_its_log_and_the_others_stop(tmp
         r"SIGKILL\.\nLast lines of its log, .*follower.log:\n  \| ",
         run.output,
     ), run.output
+    assert f"  | {log.read_text().splitlines()[-1]}" in run.output
     assert "Stopped the API server and the CRM emulator." in run.output
     assert gone(emulator) and gone(server)
     assert not answers(api_port) and not answers(emulator_port)
