@@ -23,38 +23,17 @@ $(STAMP): requirements/base.txt requirements/test.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/test.txt
 	@touch $(STAMP)
 
-# make run: the CRM emulator (seeded with demo data) and the API server; Ctrl-C stops them all.
-# Every process it starts writes its metrics under .run/prometheus, and /metrics adds them up.
-# Each background process appends its pid to `pids`; to add one, start it the same way. The
-# trap clears itself before killing those pids: the old `kill 0` trap signalled its own shell
-# and re-entered itself until dash crashed. Once the CRM is retired (no cdms_api/), the CRM
-# processes are not started and the server runs alone.
+# make run: `manage.py runlocal` (core/management/commands/runlocal.py) checks that the ports
+# are free, migrates, starts the CRM emulator (seeded with demo data), the change follower and
+# the API server, and supervises them: when one fails to start or stops, it names it, shows the
+# end of its log, stops the others and fails. Ctrl-C stops them all. Once the CRM is retired it
+# starts the server alone. Every process writes its metrics under .run/prometheus (emptied once
+# the ports are found free), and /metrics adds them up.
 run: export PROMETHEUS_MULTIPROC_DIR = $(CURDIR)/.run/prometheus
 run: $(STAMP)
-	@mkdir -p .run
-	@rm -rf .run/prometheus && mkdir -p .run/prometheus
-	$(BIN)/python manage.py migrate --noinput
-	@pids=""; ports="$(API_PORT)"; \
-	trap 'trap - INT TERM EXIT; kill $$pids 2>/dev/null; wait; echo "Stopped."; exit 0' INT TERM EXIT; \
-	if [ -d cdms_api ]; then \
-	  export CDMS_BASE_URL=http://127.0.0.1:$(EMULATOR_PORT) CDMS_MAX_STALENESS=$(MAX_STALENESS); \
-	  ports="$(EMULATOR_PORT) $$ports"; \
-	  $(BIN)/python -m cdms_api.emulator --host 127.0.0.1 --port $(EMULATOR_PORT) \
-	      --data .run/emulator.sqlite3 --seed-demo $(DEMO_ROWS) & pids="$$pids $$!"; \
-	  $(BIN)/python manage.py cdms_follow --sweep-interval 30 > .run/follower.log 2>&1 & pids="$$pids $$!"; \
-	fi; \
-	$(BIN)/python manage.py runserver --noreload 127.0.0.1:$(API_PORT) & pids="$$pids $$!"; \
-	for port in $$ports; do \
-	  n=0; until $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $$port), 1)" 2>/dev/null \
-	    || [ $$n -ge 100 ]; do n=$$((n+1)); sleep 0.3; done; \
-	done; \
-	echo; $(BIN)/python manage.py create_demo_user --password demo --base-url http://127.0.0.1:$(API_PORT); \
-	if [ -d cdms_api ]; then \
-	  echo "  CRM emulator: http://127.0.0.1:$(EMULATOR_PORT)/XRMServices/2011/OrganizationData.svc"; \
-	  echo "  Change follower: manage.py cdms_follow, log in .run/follower.log; reads lag the CRM by at most $(MAX_STALENESS) s"; \
-	  $(BIN)/python manage.py cdms_services; fi; \
-	echo "Press Ctrl-C to stop."; echo; \
-	wait
+	@mkdir -p .run/prometheus
+	@$(BIN)/python manage.py runlocal --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT) \
+	    --demo-rows $(DEMO_ROWS) --max-staleness $(MAX_STALENESS)
 
 # The end-to-end test drives the distribution's headless Chromium; install it once if missing.
 browser:

@@ -10,7 +10,8 @@
    `makemigrations --check` must then find nothing missing); `ruff check`;
 4. migrate a fresh database, and the old one: every record, key and version is still there
    and an old version still reverts (on SQLite, and on PostgreSQL at `PG_URL` when it answers);
-5. run the domain tests (tests/domain) in the copy.
+5. `manage.py runlocal` (what `make run` runs) starts the API server alone, and Ctrl-C stops it;
+6. run the domain tests (tests/domain) in the copy.
 
 Any failing step ends the run with status 1 and says which step. Prints each step's time.
 The copy lives in a temporary directory that is removed afterwards (`--keep` keeps it).
@@ -18,10 +19,14 @@ The copy lives in a temporary directory that is removed afterwards (`--keep` kee
 
 import argparse
 import os
+import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -235,6 +240,39 @@ def manage(tree, *args, **kwargs):
     return run(tree, sys.executable, "manage.py", *args, **kwargs)
 
 
+def run_locally(tree, database):
+    """Start `manage.py runlocal` in the copy until its banner; return the processes it started."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("CDMS_", "DATABASE_URL", "DJANGO_"))}
+    environ.update(DJANGO_SETTINGS_MODULE="settings.test", PYTHONDONTWRITEBYTECODE="1", DATABASE_URL=database)
+    argv = [sys.executable, "manage.py", "runlocal", "--api-port", str(port), "--run-dir", str(tree / ".run")]
+    proc = subprocess.Popen(
+        argv, cwd=tree, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines, deadline = [], threading.Timer(300, proc.kill)  # a run that never starts is stopped
+    deadline.start()
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if "Press Ctrl-C to stop." in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        status = proc.wait(timeout=60)
+    finally:
+        deadline.cancel()
+        if proc.poll() is None:
+            proc.kill()
+    output = "".join(lines) + proc.stdout.read()
+    started = [match[1] for match in (re.match(r"Starting (the [\w ]+?): ", line) for line in lines) if match]
+    if status != 0 or started != ["the API server"] or "Stopped." not in output:
+        raise StepFailed(
+            f"`manage.py runlocal` did not run the API server alone (status {status}):\n{output[-3000:]}"
+        )
+    return started
+
+
 def rehearse(tree, backends):
     """Yield (step, outcome) while running every step on the copy in `tree`, on each backend."""
     old = {}
@@ -268,6 +306,8 @@ def rehearse(tree, backends):
         manage(tree, "migrate", "--noinput", database=old[backend.name])
         checked = manage(tree, "shell", "-c", CHECK_OLD_DATABASE, database=old[backend.name])
         yield f"migrate the old {backend.name} database", checked.strip().splitlines()[-1]
+    started = run_locally(tree, backends[0].create("run"))
+    yield "make run's `manage.py runlocal`", f"started {', '.join(started)}; Ctrl-C stopped it"
     # settings.test gives each test process its own test database on the server of this URL.
     database = os.environ.get("DATABASE_URL") or backends[0].create("test")
     output = run(

@@ -11,12 +11,17 @@ The most specific registered class wins (the exception's MRO is walked), so regi
 subclass after its base is fine. A registered failure rolls back the request: the revision
 middleware wraps a write request in a transaction and a revision that already hold what
 never fully happened.
+
+A body larger than Django's `DATA_UPLOAD_MAX_MEMORY_SIZE` is a 413 in the same shape
+(`"code": "request_too_large"`), not the HTML 400 Django gives a request it finds suspicious.
 """
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from rest_framework import status
 from rest_framework.response import Response
@@ -78,8 +83,19 @@ def answer_for(exc, where):
     return None
 
 
+def too_large_response():
+    """Return the 413 for a request body over `DATA_UPLOAD_MAX_MEMORY_SIZE`, saying the limit."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    detail = f"The request body is larger than the {limit:,} bytes the service accepts; nothing was changed."
+    log.warning("API answered 413 (request_too_large): %s", detail)
+    body = {"detail": detail, "code": "request_too_large"}
+    return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+
+
 def exception_handler(exc, context):
-    """DRF's handler, plus the registered answers."""
+    """DRF's handler, plus the registered answers and the 413 for a body over the size limit."""
+    if isinstance(exc, RequestDataTooBig):
+        return too_large_response()
     answer = answer_for(exc, "API")
     if answer is None:
         # Imported here: DRF imports the settings' classes while importing its views.

@@ -5,9 +5,16 @@ whole number past what a database column can be compared with (64 bits), a year 
 cannot have, a text longer than the field it filters (it could never match, and a long
 `LIKE` pattern is an error on SQLite), a search term longer than the longest searched field.
 Each filter states its bounds in the OpenAPI schema, so generated clients know them.
+
+A parameter no filter, paging, ordering or search takes (`?colour=red`, or a lookup the filter
+set does not offer, `?city__contains=`) is a 400 naming it too: ignoring it would answer every
+row to a user who asked for a few. `StrictFilterBackend` checks that for every view that
+filters (it is the default filter backend), before anything is read, so an endpoint added
+later is strict without saying so.
 """
 
 import datetime as dt
+import difflib
 import re
 
 import django_filters
@@ -16,9 +23,11 @@ from django import forms
 from django.core import validators
 from django.db import models
 from django_filters import rest_framework as filters
+from django_filters.widgets import SuffixedMultiWidget
 from drf_spectacular.drainage import set_override
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.settings import api_settings
 
 from .fields import OptionSetField
 
@@ -106,6 +115,53 @@ class FilterSet(filters.FilterSet):
         if filter_class is not None and issubclass(filter_class, django_filters.BooleanFilter):
             filter_class = BooleanFilter
         return filter_class, params
+
+
+class StrictFilterBackend(filters.DjangoFilterBackend):
+    """django-filter's backend, refusing a query parameter that nothing on the view takes.
+
+    Known are the filter set's parameters, those of the view's other filter backends and of
+    its paginator (as each documents them in the schema: `search`, `ordering`, `page`,
+    `page_size`), and `format`. Everything else is a 400 naming each unknown parameter, with
+    the nearest known name when one is close.
+    """
+
+    filterset_base = FilterSet
+
+    def filter_queryset(self, request, queryset, view):
+        """Refuse unknown parameters, then filter as django-filter does."""
+        known = self.known_parameters(view, queryset)
+        unknown = [name for name in request.query_params if name not in known]
+        if unknown:
+            raise ValidationError({name: [_unknown_message(name, known)] for name in unknown})
+        return super().filter_queryset(request, queryset, view)
+
+    def known_parameters(self, view, queryset):
+        """The names of every query parameter `view` takes."""
+        known = {api_settings.URL_FORMAT_OVERRIDE}
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            for name, filter_ in filterset_class.base_filters.items():
+                known.update(_parameter_names(name, filter_.field.widget))
+        others = [backend() for backend in view.filter_backends if not issubclass(backend, StrictFilterBackend)]
+        paginator = getattr(view, "paginator", None)
+        for part in [*others, *([paginator] if paginator is not None else [])]:
+            known.update(parameter["name"] for parameter in part.get_schema_operation_parameters(view))
+        return known - {None}
+
+
+def _parameter_names(name, widget):
+    if isinstance(widget, SuffixedMultiWidget):  # a range: `name_min` and `name_max`, ...
+        return [widget.suffixed(name, suffix) for suffix in widget.suffixes]
+    if isinstance(widget, forms.MultiWidget):
+        return [name + suffix for suffix in widget.widgets_names]
+    return [name]
+
+
+def _unknown_message(name, known):
+    message = "Unknown parameter: no filter, paging, ordering or search of this list takes it."
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"{message} Did you mean '{close[0]}'?" if close else message
 
 
 class UTCIsoDateTimeField(django_filters.fields.IsoDateTimeField):

@@ -6,7 +6,7 @@ drf-spectacular documents the success answer only. `AutoSchema` adds the failure
   answer (`{"detail", "code"}`, such as a read too large for the CRM);
 - 401 and 403 for every operation (a signed-in user holding the model permission);
 - 404 for an operation on one record, and for a list page past the last;
-- 415 for an operation with a body that is not JSON;
+- 413 and 415 for an operation with a body: one over the size limit, one that is not JSON;
 - each status an app registered an answer for (`core.api_errors`): while the CRM is live,
   the sync layer's 409, 502, 503 and 504. Retiring the CRM removes those from the schema.
 
@@ -38,6 +38,7 @@ DESCRIPTIONS = {
     401: "No or bad credentials.",
     403: "The user lacks the model permission.",
     404: "No such record, or a page past the last.",
+    413: "The body is larger than the service accepts (`code`: `request_too_large`).",
     415: "The body is not JSON.",
 }
 NOT_FILTERS = {"page", "page_size", "search", "ordering"}
@@ -68,6 +69,7 @@ class AutoSchema(SpectacularAutoSchema):
         if takes_body or lists:
             failures[400] = {"anyOf": [INVALID, ANSWER]}
         if takes_body:
+            failures[413] = ANSWER
             failures[415] = DETAIL
         if lists or "{" in self.path:
             failures[404] = DETAIL

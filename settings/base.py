@@ -128,6 +128,8 @@ LOGGING = {
 # Every endpoint needs an authenticated user holding the model permission for the method
 # (view for reads); exceptions that apps register answers for (the CRM's failures: 502/503/504)
 # are answered by core.api.
+# Signing in at /api-auth/login/ (the browsable API) without a `next` leads to the API root.
+LOGIN_REDIRECT_URL = "api-root"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -135,7 +137,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.api_filters.StrictFilterBackend",
         "core.api_filters.BoundedSearchFilter",
         "core.api_filters.StrictOrderingFilter",
     ],

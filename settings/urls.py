@@ -1,4 +1,4 @@
-"""Root URL configuration: the admin, the REST API under /api/v1/, and its schema and docs."""
+"""Root URL configuration: a landing page, the admin, the REST API under /api/v1/, and its schema and docs."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from adviser.api.views import AdviserViewSet
 from contact.api.views import ContactViewSet
+from core.landing import landing
 from interaction.api.views import InteractionViewSet
 from metadata.api.views import VIEWSETS as METADATA_VIEWSETS
 from organisation.api.views import OrganisationViewSet
@@ -20,6 +21,7 @@ for name, viewset in METADATA_VIEWSETS:
     router.register(f"metadata/{name}", viewset, basename=f"metadata-{name}")
 
 urlpatterns = [
+    path("", landing, name="landing"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
