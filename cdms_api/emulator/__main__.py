@@ -71,8 +71,10 @@ def parse_args(argv=None):
     parser.add_argument(
         "--metadata",
         metavar="FILE",
+        action="append",
         help="serve the entities of this CRM 2011 $metadata (EDMX) document, e.g. one saved by "
-        "`manage.py cdms_metadata --save FILE` (default: the shipped declarations of the 2016 CDMS)",
+        "`manage.py cdms_metadata --save FILE` (default: the shipped declarations of the 2016 CDMS); "
+        "given more than once, the entities of every document (the first declaration of an entity wins)",
     )
     parser.add_argument(
         "--cascade",
@@ -115,7 +117,8 @@ def main(argv=None):
     try:
         emu = _emulator(args)
     except (OSError, MetadataError) as exc:
-        raise SystemExit(f"python -m cdms_api.emulator: cannot serve --metadata {args.metadata}: {exc}")
+        documents = " ".join(args.metadata or [])
+        raise SystemExit(f"python -m cdms_api.emulator: cannot serve --metadata {documents}: {exc}")
     if args.seed_demo and _empty(emu.store):
         seeding = logging.getLogger("cdms_api.emulator.seed")
         emu.store.seed_demo(args.seed_demo, contacts_per_account=args.seed_contacts, progress=seeding.info)

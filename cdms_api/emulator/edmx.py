@@ -21,6 +21,13 @@ from . import schema as s
 
 SHIPPED = Path(__file__).parent / "declarations" / "cdms-2016.edmx"
 CRM = "{urn:cdms:attribute-metadata}"
+NAMESPACES = {
+    "edmx": "http://schemas.microsoft.com/ado/2007/06/edmx",
+    "m": "http://schemas.microsoft.com/ado/2007/08/dataservices/metadata",
+    "d": "http://schemas.microsoft.com/ado/2007/08/dataservices",
+    "": "http://schemas.microsoft.com/ado/2007/05/edm",
+    "crm": "urn:cdms:attribute-metadata",
+}
 EDM_TYPES = {
     "Edm.String": s.STRING,
     "Edm.Int32": s.INT,
@@ -51,9 +58,43 @@ class MetadataError(ValueError):
 
 
 def load(path=None):
-    """The Schema of the EDMX document at `path` (default: the shipped declarations)."""
-    document = Path(path or SHIPPED).read_bytes()
-    return parse(document)
+    """The Schema of the EDMX document at `path` (default: the shipped declarations).
+
+    A list of paths serves the entities of every document; where two declare an entity, the
+    first one's declaration is served (so a test document can add custom entities beside the
+    shipped ones, declaring the shipped ones it points at only as far as it needs).
+    """
+    paths = path if isinstance(path, list | tuple) else [path or SHIPPED]
+    schemas = [parse(Path(p).read_bytes()) for p in paths]
+    return schemas[0] if len(schemas) == 1 else _combine(schemas)
+
+
+def _combine(schemas):
+    entities = {}
+    for schema in schemas:
+        for entity in schema:
+            entities.setdefault(entity.name, entity)
+    return s.Schema(list(entities.values()), _combined_document([schema.document for schema in schemas]))
+
+
+def _combined_document(documents):
+    """The first document with the types, associations and sets of the others that it lacks."""
+    for prefix, uri in NAMESPACES.items():
+        ET.register_namespace(prefix, uri)
+    roots = [ET.fromstring(document) for document in documents]
+    schema, container = _schema_and_container(roots[0])
+    for root in roots[1:]:
+        other_schema, other_container = _schema_and_container(root)
+        for parent, other in ((schema, other_schema), (container, other_container)):
+            names = {child.get("Name") for child in parent}
+            parent.extend(c for c in other if c.get("Name") not in names and c is not other_container)
+    return ET.tostring(roots[0], xml_declaration=True, encoding="utf-8")
+
+
+def _schema_and_container(root):
+    container = _all(root, "EntityContainer")[0]
+    schema = next(e for e in root.iter() if container in list(e) or any(c.tag.endswith("}EntityType") for c in e))
+    return schema, container
 
 
 def parse(document):

@@ -195,7 +195,8 @@ def _lookup(name, prop, entity, model, in_run, synced, services, attr):
             return _Field(
                 name,
                 f'UKTIForeignKey({related}, related_name="{reverse}")',
-                f"fields.LookupField({attr}, {_quoted(service)})",
+                # The target is positional: a keyword such as `writable=False` goes after it.
+                f"fields.LookupField({_quoted(prop.name)}, {_quoted(service)}{attr[len(_quoted(prop.name)) :]})",
             )
     listed = ", ".join(map(_quoted, prop.targets)) + ("," if len(prop.targets) == 1 else "")
     targets = f", targets=({listed})" if prop.targets else ""

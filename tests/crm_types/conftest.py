@@ -18,10 +18,11 @@ def typed(db):
 
 @pytest.fixture(scope="session")
 def typed_emulator():
-    """A CRM 2011 emulator serving the entities of `crm_types.edmx` (one per test session)."""
+    """A CRM 2011 emulator serving the 2016 CDMS's entities and those of `crm_types.edmx` (one per test session)."""
     from cdms_api.emulator import Emulator
+    from cdms_api.emulator.edmx import SHIPPED
 
-    emulator = Emulator(metadata=EDMX).start()
+    emulator = Emulator(metadata=[SHIPPED, EDMX]).start()
     yield emulator
     emulator.stop()
 

@@ -62,7 +62,10 @@ def test_a_generated_model_syncs_reads_writes_and_follower_rounds_as_written(del
     delivery = deliveries(name="Export advice", organisation=acme, fyvalue1=Decimal("10.5"), casestudy=1)
     with count_requests() as counter:
         delivery.save()
-    assert [(r.method, r.entity_set) for r in counter.requests] == [("POST", "optevia_servicedeliverySet")]
+    # The CRM's answer names its system user as owner and creator: advisers are synced, so the
+    # one the mirror lacks is fetched by key in the same write.
+    sent = [(r.method, r.entity_set) for r in counter.requests]
+    assert sent == [("POST", "optevia_servicedeliverySet"), ("GET", "SystemUserSet")]
     record = cdms.store.get("optevia_servicedelivery", delivery.cdms_pk)
     assert (record["optevia_name"], record["optevia_Organisation"]["Id"]) == ("Export advice", acme.cdms_pk)
     assert (Decimal(record["detica_fyvalue1"]["Value"]), record["detica_casestudy"]) == (

@@ -164,6 +164,20 @@ def test_a_value_outside_an_attributes_type_is_refused_naming_it(custom, attribu
     assert response.status_code == 400 and attribute in response.json()["error"]["message"]["value"]
 
 
+def test_several_documents_serve_every_entity_and_one_document_that_pyodata_loads():
+    emu = Emulator(metadata=[SHIPPED, CUSTOM]).start()
+    try:
+        sets = get(emu, "", headers=JSON).json()["d"]["EntitySets"]
+        assert set(sets) == DOMAIN_SETS | {"new_widgetSet", "new_gadgetSet"}
+        assert len(emu.store.schema.entities["Account"].attributes) == 201
+        session = requests.Session()
+        session.headers["Accept"] = "application/json"
+        service = pyodata.Client(emu.service_root, session)
+        assert {s.name for s in service.schema.entity_sets} == set(sets)
+    finally:
+        emu.stop()
+
+
 def test_pyodata_loads_another_crms_metadata(custom):
     session = requests.Session()
     session.headers["Accept"] = "application/json"
