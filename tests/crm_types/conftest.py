@@ -18,7 +18,7 @@ def typed(db):
 
 @pytest.fixture(scope="session")
 def typed_emulator():
-    """A CRM 2011 emulator serving the 2016 CDMS's entities and those of `crm_types.edmx` (one per test session)."""
+    """An emulator serving the 2016 CDMS's entities and those of `crm_types.edmx` (one per test session)."""
     from cdms_api.emulator import Emulator
     from cdms_api.emulator.edmx import SHIPPED
 
