@@ -1,6 +1,7 @@
 """`manage.py cdms_follow`: keep the local mirror within a stated staleness of the CRM."""
 
 import datetime as dt
+import signal
 import threading
 import time
 from collections import Counter
@@ -89,6 +90,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{what} {', '.join(m.service for m in migrators)} every {interval:g} s{sweeping}; Ctrl-C stops."
         )
+        # Python leaves SIGINT ignored when it starts with it ignored (a background job of a
+        # non-interactive shell): a follower must still stop on Ctrl-C and on a supervisor's SIGINT.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         stop = threading.Event()
         try:
             if not options["no_sweep"]:
