@@ -392,6 +392,10 @@ def seed_demo(store, n, seed=0, contacts_per_account=3, progress=None, interacti
             _built(report, "organisations' contacts and interactions", i + 1, n)
         counts = {logical: len(rows) for logical, rows in world.rows.items()}
         report(f"seeding: writing {_summary(counts)}")
+        # A bulk load into empty tables: the write-ahead log would write every page twice
+        # (a 100,000-organisation store is about 2 GB), so the load is journalled in memory.
+        # A crash while seeding leaves a broken demo store: delete the file and seed again.
+        store.db.execute("PRAGMA journal_mode=MEMORY")
         store.db.execute("BEGIN")
         # Building indexes once after the load is much faster than maintaining them per row.
         for entity in store.schema:
@@ -404,6 +408,8 @@ def seed_demo(store, n, seed=0, contacts_per_account=3, progress=None, interacti
             for statement in index_sql(entity):
                 store.db.execute(statement)
         store.db.execute("COMMIT")
+        if store.path:
+            store.db.execute("PRAGMA journal_mode=WAL")
         store.checkpoint()
     seconds = time.monotonic() - started
     report(f"seeded {_summary(counts)} in {seconds:.1f} s")
