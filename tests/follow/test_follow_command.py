@@ -81,7 +81,7 @@ def test_watermarks_keep_moving_while_long_sweeps_run_several_parts_of_both_enti
             time.sleep(0.1)
         assert len(marks) >= 3, "the watermark stood still during the sweeps"
         assert most_at_once >= 2, "one sweep part at a time"
-        assert {"Account", "Contact"} <= entities_at_once, "the entities were swept one after the other"
+        assert len(entities_at_once) >= 2, "the entities were swept one after the other"
     finally:
         follower.send_signal(signal.SIGINT)
         follower.wait(timeout=30)

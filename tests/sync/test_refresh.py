@@ -37,8 +37,10 @@ def test_a_page_of_50_refreshed_rows_costs_what_5_rows_cost(cdms):
     five = statements_to_read(5, cdms)
     fifty = statements_to_read(50, cdms)
     assert fifty == five
-    # existing keys, savepoint, upsert, revisions, versions, release, suspects, the answer
-    assert five == 8
+    # existing keys, savepoint, upsert, revisions, versions, release, suspects, the answer; on
+    # PostgreSQL the foreign keys (the lookups to the lists and the parent) are checked at each
+    # statement inside the savepoint: one statement more.
+    assert five == (9 if connection.vendor == "postgresql" else 8)
 
 
 def _record(key, second, name):
