@@ -45,11 +45,17 @@ def test_the_select_names_the_key_the_system_attributes_and_every_mapped_attribu
     assert set(get_migrator(Organisation).select) == {
         "AccountId", "CreatedOn", "ModifiedOn", "VersionNumber", "Name", "optevia_Alias",
         "optevia_ukorganisation", "EMailAddress1", "Address1_City", "Address1_PostalCode",
-        "NumberOfEmployees", "optevia_LastVerified",
+        "NumberOfEmployees", "optevia_LastVerified", "optevia_CompaniesHouseNumber", "optevia_Address1",
+        "optevia_Address2", "optevia_Address3", "optevia_Address4", "optevia_TownCity", "optevia_StateCounty",
+        "optevia_PostCode", "Description", "WebSiteURL", "optevia_Country", "optevia_UKRegion",
+        "optevia_BusinessType", "optevia_Sector", "optevia_EmployeeRange", "optevia_TurnoverRange",
+        "ParentAccountId",
     }  # fmt: skip
     assert set(get_migrator(Contact).select) == {
         "ContactId", "CreatedOn", "ModifiedOn", "VersionNumber", "FirstName", "LastName", "EMailAddress1",
-        "ParentCustomerId",
+        "ParentCustomerId", "optevia_Title", "JobTitle", "optevia_CountryCode", "optevia_TelephoneNumber",
+        "optevia_Address1", "optevia_Address2", "optevia_Address3", "optevia_Address4", "optevia_TownCity",
+        "optevia_StateCounty", "optevia_PostCode", "optevia_Country", "optevia_PrimaryContact",
     }  # fmt: skip
 
 
@@ -218,7 +224,7 @@ def test_with_select_turned_off_reads_fetch_whole_records(cdms, settings, settin
 
 def test_a_select_too_long_for_the_query_string_reads_whole_records():
     class Wide:
-        select = [f"optevia_Attribute{i:03}" for i in range(60)]
+        select = [f"optevia_Attribute{i:03}" for i in range(90)]
         navigation = {}
 
     assert fetch.selection(get_migrator(Organisation)) is not None
