@@ -201,6 +201,9 @@ def _write_rows(model, using, operation, rows, names):
         try:
             with transaction.atomic(using=using):
                 before = _lock(model, [row.pk for row in rows], using, names)
+                # A row another process deleted since it was read is not there to update, as in
+                # Django's own update(): it is left out, locally and in the CRM.
+                rows = [row for row in rows if row.pk in before]
                 remote = [row for row in rows if row.cdms_pk] if mapped else []
                 # Bodies are made here: the pool's threads have their own database connections.
                 bodies = {id(row): crm_values(row, mapped) for row in remote}

@@ -307,6 +307,17 @@ def test_bulk_update_sends_the_named_fields(cdms):
     assert set(Organisation.objects.values_list("name", flat=True)) == {"Firm 0", "Firm 1", "Firm 2"}
 
 
+def test_bulk_update_leaves_out_a_row_another_process_deleted_since_it_was_read(cdms):
+    kept, gone = Organisation.objects.bulk_create([Organisation(name="Kept"), Organisation(name="Gone")])
+    Organisation.objects.skip_cdms().filter(pk=gone.pk).delete()  # another process, locally only
+    kept.city = gone.city = "York"
+    with count_requests() as counter:
+        assert Organisation.objects.bulk_update([kept, gone], ["city"]) == 1
+    assert [r.method for r in counter.requests].count("MERGE") == 1
+    assert cdms.store.get("Account", kept.cdms_pk)["Address1_City"] == "York"
+    assert cdms.store.get("Account", gone.cdms_pk)["Address1_City"] is None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_saves_of_different_fields_lose_nothing(cdms):
     import threading
