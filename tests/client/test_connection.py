@@ -84,7 +84,10 @@ def test_adfs_settings_build_a_client_that_signs_in_through_ad_fs(settings, db):
     assert PASSWORD not in repr(client.auth)
 
 
-def test_adfs_settings_end_to_end_through_the_sync_layer(adfs_crm, settings, db):
+# Transactional: the write-intent and refusal records use their own connection, which on SQLite
+# would wait for the lock a test transaction holds.
+@pytest.mark.django_db(transaction=True)
+def test_adfs_settings_end_to_end_through_the_sync_layer(adfs_crm, settings):
     settings.CDMS_BASE_URL, settings.CDMS_AUTH = adfs_crm.base_url, "adfs"
     settings.CDMS_USERNAME, settings.CDMS_PASSWORD, settings.CDMS_ADFS_URL = USERNAME, PASSWORD, adfs_url(adfs_crm)
     org = Organisation.objects.create(name="Acme")
