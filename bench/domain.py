@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/domain.py [--accounts 100000] [--contacts-per-account 3]
          [--interactions-per-account 3] [--latency-ms 200] [--database-url URL] [--workers 4]
+         [--crm-data FILE]
 
 The CRM's data file is built first (demo seeding of every list, teams, advisers, `--accounts`
 companies, about `--contacts-per-account` contacts and `--interactions-per-account` interactions
@@ -49,6 +50,9 @@ def parse_args():
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--workers", type=int, default=4, help="cdms_import --workers")
+    parser.add_argument(
+        "--crm-data", type=Path, help="the CRM's data file: used as it is if it exists, else seeded and kept"
+    )
     return parser.parse_args()
 
 
@@ -130,9 +134,12 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="bench-domain-"))
     database_url = args.database_url or f"sqlite:///{workdir / 'datahub.sqlite3'}"
     print(f"database: {database_url.split('@')[-1]}; load before: {load_of_machine()}")
-    data = workdir / "crm.sqlite3"
+    data = args.crm_data or workdir / "crm.sqlite3"
     try:
-        build_crm(data, args)
+        if data.exists():
+            print(f"CRM data: {data} as it is")
+        else:
+            build_crm(data, args)
         fast = Emulator(data, 0, 0, 0)
         site = Site(database_url, fast.base_url)
         try:

@@ -16,7 +16,7 @@ from django.db.models.sql.where import AND, OR, NothingNode, WhereNode
 
 from ..predicate import FALSE, RELAXED, conjoin
 from . import leaves
-from .where import base_alias, column, hop
+from .where import base_alias, column, path
 
 
 class WhereCompiler:
@@ -61,10 +61,10 @@ class WhereCompiler:
         keys = self.deps.keys(lookup)
         if col.alias == self.base_alias:
             return leaves.translate(self.model, col.target, transforms, lookup, keys, negated)
-        step = hop(self.query, col.alias)
-        if step is None:
+        steps = path(self.query, col.alias)
+        if steps is None:
             return RELAXED
-        return leaves.through_relation(self.model, step, col, transforms, lookup, keys, negated)
+        return leaves.through_relation(self.model, steps, col, transforms, lookup, keys, negated)
 
 
 def compile_where(queryset, deps):

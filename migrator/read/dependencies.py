@@ -5,8 +5,10 @@ gathered here first, into a `Dependencies` object that the compiler only reads:
 
 - a subquery of a synced model (`organisation__in=<queryset>`) is synced (it is a read of
   its own) and its keys are kept;
-- a lookup through a relation, either way (`organisation__name=...`, `contacts__email=...`),
-  syncs the related rows that satisfy it and keeps the keys it leads to;
+- a lookup through relations, either way and any number of them (`organisation__name=...`,
+  `contacts__email=...`, `organisation__sector__name=...`), syncs the rows one relation away
+  that satisfy the rest of it (a read of its own, which follows the next relation the same
+  way) and keeps the keys they lead to;
 - `pk=`, `pk__in=`, `organisation=`, `organisation__in=` are turned into CRM keys through the
   local rows (one local query);
 - `exclude()` across a multi-valued relation (Django's NOT EXISTS subquery) syncs the related
@@ -14,10 +16,8 @@ gathered here first, into a `Dependencies` object that the compiler only reads:
   refused;
 - a relation the filter cannot be narrowed by (`contacts__isnull=...`, an F expression across
   it, or a join used only by an annotation, `values()` or `order_by()`) is noted in
-  `related_after`: after the read, the rows related to the fetched ones are synced too.
-
-A join more than one relation away from the queried model cannot be synced this way and
-raises NotSupportedError naming it.
+  `related_after` as its path: after the read, the rows related to the fetched ones are synced
+  too, one relation after another.
 """
 
 from django.db import connections
@@ -26,7 +26,7 @@ from django.db.models.sql.query import Query
 
 from ..cdms_migrator import get_migrator, registered_migrators
 from ..exceptions import NotSupportedError
-from .where import base_alias, column, hop, joined_aliases, lookups
+from .where import base_alias, column, joined_aliases, joins_to, lookups, path, step_name, step_target
 
 BY_KEY_LOOKUPS = ("exact", "in")
 
@@ -36,7 +36,7 @@ class Dependencies:
 
     def __init__(self):
         self._keys = {}
-        self.related_after = set()  # (foreign key field, is_forward)
+        self.related_after = set()  # paths: tuples of (foreign key field, is_forward)
 
     def set_keys(self, lookup, keys):
         """Record the CRM keys a leaf stands for."""
@@ -63,13 +63,13 @@ def prepare(queryset):
         if col.alias == base:
             _on_base(queryset.model, col.target, transforms, lookup, deps)
         else:
-            filtered.add(col.alias)
+            filtered.update(joins_to(query, col.alias))
             _through_relation(query, col, transforms, lookup, deps)
     for alias in joined_aliases(query):
         if alias not in filtered:
-            step = _hop_to_synced(query, alias)
-            if step is not None:
-                deps.related_after.add(step)
+            steps = _synced_path(query, alias)
+            if steps is not None:
+                deps.related_after.add(steps)
     return deps
 
 
@@ -106,7 +106,7 @@ def _sync_rows_named(query, inner, deps):
         col, transforms = column(lookup.lhs)
         related = col.target.model
         if hasattr(lookup.rhs, "resolve_expression") or (lookup.lookup_name == "isnull" and len(conditions) == 1):
-            deps.related_after.add(_reverse_step(query.model, related))
+            deps.related_after.add((_reverse_step(query.model, related),))
         elif lookup.lookup_name != "isnull":
             path = "__".join([col.target.name] + [t.lookup_name for t in transforms] + [lookup.lookup_name])
             list(related._default_manager.filter(**{path: lookup.rhs}).values_list("pk", flat=True))
@@ -137,19 +137,18 @@ def _synced_subquery(expression):
     return None
 
 
-def _hop_to_synced(query, alias):
-    """The one-step relation to a synced model that `alias` joins, None for other models."""
-    table = query.alias_map[alias].table_name
-    step = hop(query, alias)
-    if step is None:
-        if any(get_migrator(m) and m._meta.db_table == table for m in _synced_models()):
-            raise NotSupportedError(
-                "filter", f"the join to {table} is more than one relation away; sync it with its own query"
-            )
+def _synced_path(query, alias):
+    """The relations from the queried model to `alias`, when the first leads to a synced model; else None.
+
+    Syncing stops at a model that is not synced: its rows are local only.
+    """
+    steps = path(query, alias)
+    if steps is None or get_migrator(step_target(steps[0])) is None:
         return None
-    fk, forward = step
-    related = fk.related_model if forward else fk.model
-    return step if get_migrator(related) is not None else None
+    synced = 1
+    while synced < len(steps) and get_migrator(step_target(steps[synced])) is not None:
+        synced += 1
+    return steps[:synced]
 
 
 def _synced_models():
@@ -172,21 +171,23 @@ def _on_base(model, field, transforms, lookup, deps):
 
 
 def _through_relation(query, col, transforms, lookup, deps):
-    step = _hop_to_synced(query, col.alias)
-    if step is None:
+    steps = _synced_path(query, col.alias)
+    if steps is None:
         return
-    fk, forward = step
+    fk, forward = steps[0]
     rhs = lookup.rhs
     if hasattr(rhs, "resolve_expression") and not isinstance(rhs, Query):
-        deps.related_after.add(step)  # an F expression: compare against fresh related rows
+        deps.related_after.add(steps)  # an F expression: compare against fresh related rows
         return
-    if forward and col.target.name == "cdms_pk" and not transforms and not isinstance(rhs, Query):
+    own_key = len(steps) == 1 and col.target.name == "cdms_pk" and not transforms
+    if forward and own_key and not isinstance(rhs, Query):
         return  # the CRM filters on the lookup's own key
     if not forward and lookup.lookup_name == "isnull":
-        deps.related_after.add(step)  # "has no children" needs every child of the candidates
+        deps.related_after.add(steps)  # "has no children" needs every child of the candidates
         return
-    path = "__".join([col.target.name] + [t.lookup_name for t in transforms] + [lookup.lookup_name])
-    related = col.target.model._default_manager.filter(**{path: rhs})
+    rest = [step_name(step) for step in path(query, col.alias)[1:]]
+    lookup_path = "__".join([*rest, col.target.name] + [t.lookup_name for t in transforms] + [lookup.lookup_name])
+    related = step_target(steps[0])._default_manager.filter(**{lookup_path: rhs})  # a read of its own
     if forward:
         keys = {key for key in related.values_list("cdms_pk", flat=True) if key}
     else:

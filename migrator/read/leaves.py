@@ -25,6 +25,7 @@ from cdms_api import fields as cdms_fields
 from ..cdms_migrator import get_migrator
 from ..predicate import FALSE, RELAXED, TRUE, any_of, call, compare, conjoin, keys_in, negate, with_exact
 from .domain import compare_in_domain
+from .where import step_target
 
 COMPARISONS = {"exact": "eq", "gt": "gt", "gte": "ge", "lt": "lt", "lte": "le"}
 STRING_FUNCTIONS = {
@@ -307,13 +308,14 @@ def canonical_key(value):
         return None
 
 
-def through_relation(model, step, col, transforms, lookup, keys, negated):
-    """Return the predicate of a lookup on a related synced model, from the keys it leads to."""
-    fk, forward = step
+def through_relation(model, steps, col, transforms, lookup, keys, negated):
+    """Return the predicate of a lookup through relations to synced models, from the keys the first leads to."""
+    fk, forward = steps[0]
     migrator = get_migrator(model)
-    if get_migrator(col.target.model) is None:
+    if get_migrator(step_target(steps[0])) is None:
         return RELAXED
-    if forward and col.target.name == "cdms_pk" and not transforms and keys is None:
+    own_key = len(steps) == 1 and col.target.name == "cdms_pk" and not transforms
+    if forward and own_key and keys is None:
         path = migrator.fields[fk.name].filter_path
         if lookup.lookup_name == "isnull":
             # No parent, or a local-only parent that the CRM cannot refer to: both are null there.
@@ -323,7 +325,7 @@ def through_relation(model, step, col, transforms, lookup, keys, negated):
         return RELAXED
     attribute = migrator.fields[fk.name].filter_path if forward else migrator.key_attribute
     found = keys_in(attribute, keys)
-    if lookup.lookup_name == "isnull" and lookup.rhs:
+    if forward and lookup.lookup_name == "isnull" and lookup.rhs:
         # Through a LEFT JOIN, a row without a parent has every parent column null.
         found = conjoin([found, compare(attribute, "eq", None)], "or")
     return with_exact(found, False)

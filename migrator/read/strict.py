@@ -120,21 +120,17 @@ class Read:
     # Related rows.
 
     def sync_related(self):
-        """Sync the rows related to the fetched ones across relations the filter could not narrow."""
-        for fk, forward in sorted(self.deps.related_after, key=lambda step: (step[0].model._meta.label, step[1])):
-            if forward:
-                self._sync_parents(fk)
-            else:
-                self._sync_children(fk)
+        """Sync the rows related to the fetched ones across relations the filter could not narrow.
 
-    def _sync_children(self, fk):
-        if self.seen:
-            list(fk.model._default_manager.filter(**{f"{fk.name}__cdms_pk__in": sorted(self.seen)}))
-
-    def _sync_parents(self, fk):
-        rows = self.model._base_manager.filter(cdms_pk__in=self.seen).exclude(**{f"{fk.name}__cdms_pk": None})
-        keys = set(rows.values_list(f"{fk.name}__cdms_pk", flat=True))
-        verify_keys(fk.related_model, keys)
+        Each path is followed a relation at a time: the parents or children of the rows synced
+        at the step before.
+        """
+        for steps in sorted(self.deps.related_after, key=_path_order):
+            model, keys = self.model, set(self.seen)
+            for fk, forward in steps:
+                if not keys:
+                    break
+                model, keys = (_sync_parents if forward else _sync_children)(model, fk, keys)
 
     # Suspects.
 
@@ -170,6 +166,23 @@ class Read:
     def remove_gone(self, keys):
         """Remove the local rows of keys a by-key request answered without."""
         remove_proven_gone(self.model, keys)
+
+
+def _path_order(steps):
+    return [(fk.model._meta.label, fk.name, forward) for fk, forward in steps]
+
+
+def _sync_parents(model, fk, keys):
+    """Verify by key the parents of these rows; return (parent model, their keys)."""
+    rows = model._base_manager.filter(cdms_pk__in=keys).exclude(**{f"{fk.name}__cdms_pk": None})
+    parents = set(rows.values_list(f"{fk.name}__cdms_pk", flat=True))
+    return fk.related_model, verify_keys(fk.related_model, parents)
+
+
+def _sync_children(model, fk, keys):
+    """Read the children of these rows; return (child model, their keys)."""
+    children = fk.model._default_manager.filter(**{f"{fk.name}__cdms_pk__in": sorted(keys)})
+    return fk.model, {key for key in children.values_list("cdms_pk", flat=True) if key}
 
 
 def verify_keys(model, keys):

@@ -1,7 +1,8 @@
 """Reading Django's where-tree: its leaves, the column under a lookup, the join a column comes through.
 
 Shared by the dependency pass (which syncs what a filter needs) and the compiler (which
-translates it), so both see the same leaves the same way.
+translates it), so both see the same leaves the same way. A join is described by its path: the
+relations from the queried model to the joined table, each a (foreign key field, is_forward) step.
 """
 
 from django.db.models.expressions import Col
@@ -35,15 +36,41 @@ def base_alias(query):
     return query.get_initial_alias() if query.alias_map else None
 
 
-def hop(query, alias):
-    """(foreign key field, is_forward) of a join one step from the base table, else None."""
-    join = query.alias_map.get(alias)
-    if join is None or getattr(join, "parent_alias", None) != base_alias(query):
-        return None
-    field = join.join_field
-    if isinstance(field, ForeignObjectRel):
-        return field.field, False
-    return field, True
+def path(query, alias):
+    """The relations a join goes through from the base table: [(foreign key field, is_forward)], or None."""
+    base = base_alias(query)
+    steps = []
+    while alias != base:
+        join = query.alias_map.get(alias)
+        parent = getattr(join, "parent_alias", None)
+        if parent is None:
+            return None
+        field = join.join_field
+        steps.append((field.field, False) if isinstance(field, ForeignObjectRel) else (field, True))
+        alias = parent
+    return tuple(reversed(steps)) or None
+
+
+def joins_to(query, alias):
+    """`alias` and every alias joined between it and the base table."""
+    base = base_alias(query)
+    aliases = []
+    while alias is not None and alias != base:
+        aliases.append(alias)
+        alias = getattr(query.alias_map.get(alias), "parent_alias", None)
+    return aliases
+
+
+def step_name(step):
+    """The name a lookup uses to cross one relation (`organisation`, `contacts`)."""
+    fk, forward = step
+    return fk.name if forward else fk.related_query_name()
+
+
+def step_target(step):
+    """The model one relation leads to."""
+    fk, forward = step
+    return fk.related_model if forward else fk.model
 
 
 def joined_aliases(query):

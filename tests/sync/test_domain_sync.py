@@ -221,3 +221,71 @@ def test_filters_through_lookups_are_answered_from_the_crm(domain):
     assert [o.name for o in Organisation.objects.filter(sector__name="Nuclear")] == ["Acme"]
     assert [i.subject for i in Interaction.objects.filter(adviser__last_name="Day")] == ["Export plan review"]
     assert [c.first_name for c in Contact.objects.filter(country__name="United Kingdom")] == ["Ann"]
+
+
+def _second_company(cdms, domain):
+    """Bolt, in the Energy sector, with an interaction of its own."""
+    bolt = seed_account(cdms, "Bolt", optevia_Sector=ref(domain["energy"], "optevia_sector"))
+    seed(cdms, "detica_interaction", Subject="Bolt visit", optevia_Organisation=ref(bolt, "account"))
+    return bolt
+
+
+@override_settings(CDMS_MAX_STALENESS=None)
+def test_a_filter_through_two_relations_reads_each_relation_from_the_crm(domain, cdms):
+    _second_company(cdms, domain)
+    with count_requests() as counter:
+        found = Interaction.objects.filter(organisation__sector__name="Nuclear")
+        assert [i.subject for i in found] == ["Export plan review"]
+    # Sectors named Nuclear; companies in them; interactions of those companies: three reads.
+    # Beside them, the parents the mirror lacked, one request for each kind: the sector's parent,
+    # the company's country, and the interaction's channel, adviser, team, contact and service.
+    sets = [request.entity_set for request in counter.requests]
+    companies = counter.requests[sets.index("AccountSet")]
+    interactions = counter.requests[sets.index("detica_interactionSet")]
+    assert sets.index("optevia_sectorSet") < sets.index("AccountSet") < sets.index("detica_interactionSet")
+    assert "optevia_Sector/Id eq guid" in companies.option("$filter")
+    assert "optevia_Organisation/Id eq guid" in interactions.option("$filter")
+    assert counter.count == 10
+    assert local(Interaction).filter(subject="Bolt visit").exists() is False  # never read: not asked for
+
+
+@override_settings(CDMS_MAX_STALENESS=None)
+def test_a_filter_through_two_relations_sees_what_another_crm_user_changed_in_the_middle(domain, cdms):
+    bolt = _second_company(cdms, domain)
+    full_round()
+    # Another CRM user moves Acme out of Nuclear and Bolt into it.
+    cdms.store.update("Account", domain["org"], {"optevia_Sector": ref(domain["energy"], "optevia_sector")})
+    cdms.store.update("Account", bolt, {"optevia_Sector": ref(domain["nuclear"], "optevia_sector")})
+    assert [i.subject for i in Interaction.objects.filter(organisation__sector__name="Nuclear")] == ["Bolt visit"]
+    # ... and renames the sector the companies point at: the far end is read fresh too.
+    cdms.store.update("optevia_sector", domain["nuclear"], {"optevia_name": "Nuclear power"})
+    assert list(Interaction.objects.filter(organisation__sector__name="Nuclear")) == []
+    assert [i.subject for i in Interaction.objects.filter(organisation__sector__name__startswith="Nuclear p")] == [
+        "Bolt visit"
+    ]
+
+
+@override_settings(CDMS_MAX_STALENESS=None)
+def test_a_filter_through_two_relations_either_way_matches_the_mirror(domain, cdms):
+    bolt = _second_company(cdms, domain)
+    seed_contact(cdms, "Cy", "Hill", account=bolt)
+    # Contacts of companies that have an interaction with a telephone channel; the way back from
+    # a company to its interactions is a relation in the other direction.
+    asked = Contact.objects.filter(organisation__interactions__interaction_type__name="Telephone")
+    assert [c.first_name for c in asked] == ["Ann"]
+    full_round()
+    assert [c.first_name for c in asked.skip_cdms()] == ["Ann"]
+    # A company through its contacts to their country, and its interactions' adviser's team.
+    assert [o.name for o in Organisation.objects.filter(contacts__country__name="United Kingdom")] == ["Acme"]
+    by_team = Organisation.objects.filter(interactions__adviser__team__name="Trade - Leeds")
+    assert [o.name for o in by_team] == ["Acme"]
+
+
+@override_settings(CDMS_MAX_STALENESS=None)
+def test_ordering_and_values_through_two_relations_sync_every_row_on_the_way(domain, cdms):
+    _second_company(cdms, domain)
+    full_round()
+    cdms.store.update("optevia_sector", domain["energy"], {"optevia_name": "Power"})
+    values = Interaction.objects.order_by("subject").values_list("subject", "organisation__sector__name")
+    assert list(values) == [("Bolt visit", "Power"), ("Export plan review", "Nuclear")]
+    assert local(Sector).get(cdms_pk=domain["energy"]).name == "Power"

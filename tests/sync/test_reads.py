@@ -435,12 +435,16 @@ def test_contacts_of_an_organisation_deleted_in_the_crm_are_gone(cdms):
     assert [c.first_name for c in Contact.objects.filter(organisation__name="Acme")] == []
 
 
-def test_a_join_two_relations_away_is_refused_with_its_name(cdms):
-    from migrator.exceptions import NotSupportedError
-
-    _family(cdms)
-    with pytest.raises(NotSupportedError, match="more than one relation away"):
-        list(Contact.objects.filter(organisation__contacts__first_name="Ann"))
+def test_a_join_two_relations_away_is_followed_a_relation_at_a_time(cdms):
+    acme, beta, gamma, ann, bob = _family(cdms)
+    seed_contact(cdms, "Cy", "Hill", account=acme)
+    # Contacts who share a company with an Ann: Ann and Cy at Acme.
+    assert sorted(c.first_name for c in Contact.objects.filter(organisation__contacts__first_name="Ann")) == [
+        "Ann",
+        "Cy",
+    ]
+    cdms.store.update("Contact", ann, {"FirstName": "Anna"}, modified_on=later())
+    assert list(Contact.objects.filter(organisation__contacts__first_name="Ann")) == []
 
 
 @pytest.mark.parametrize(
