@@ -346,13 +346,26 @@ class _MoneyAmount(DecimalField):
 
 
 class LookupField(ComplexField):
-    """A lookup (EntityReference) to a record of `entity`: the Python value is its GUID."""
+    """A lookup (EntityReference) to a record of `entity`: the Python value is its GUID.
+
+    `other_targets`: the other entities the attribute may point at (`ParentCustomerId` of a
+    Contact: an account or a contact). A reference to any entity but `entity` is not this
+    relation and reads as None; the CRM cannot filter such references apart from empty ones.
+    """
 
     member = "Id"
 
-    def __init__(self, name, entity, writable=None):
+    def __init__(self, name, entity, writable=None, other_targets=()):
         super().__init__(name, writable)
         self.entity = entity
+        self.other_targets = tuple(target.lower() for target in other_targets)
+
+    def from_cdms(self, wire):
+        """Return the referenced GUID; None when empty or when it names another entity."""
+        logical = wire.get("LogicalName") if isinstance(wire, dict) else None
+        if isinstance(logical, str) and logical and logical.lower() != self.entity.lower():
+            return None
+        return super().from_cdms(wire)
 
     def read_member(self, value):
         """Return the referenced GUID (None when the lookup is empty)."""

@@ -11,7 +11,7 @@ class ContactMigrator(BaseCDMSMigrator):
         "first_name": fields.StringField("FirstName"),
         "last_name": fields.StringField("LastName"),
         "email_address": fields.StringField("EMailAddress1"),
-        "organisation": fields.LookupField("ParentCustomerId", "Account"),
+        "organisation": fields.LookupField("ParentCustomerId", "Account", other_targets=["Contact"]),
         "title": fields.LookupField("optevia_Title", "optevia_title"),
         "job_title": fields.StringField("JobTitle"),
         "telephone_countrycode": fields.StringField("optevia_CountryCode"),

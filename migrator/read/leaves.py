@@ -263,10 +263,20 @@ def _day_bounds(day, tz):
 
 def _foreign_key(cdms_field, name, rhs, keys):
     if name == "isnull":
-        return _is_null(cdms_field, rhs)
+        return _no_parent(cdms_field.filter_path, cdms_field) if rhs else _has_parent(cdms_field)
     if name not in ("exact", "in") or keys is None:
         return RELAXED
     return keys_in(cdms_field.filter_path, keys)
+
+
+def _no_parent(path, cdms_field):
+    """Rows without a parent: the lookup is empty, or (when it may) it points at another entity."""
+    return RELAXED if cdms_field.other_targets else compare(path, "eq", None)
+
+
+def _has_parent(cdms_field):
+    """A superset of the rows with a parent; exact unless the lookup may point at another entity."""
+    return with_exact(_is_null(cdms_field, False), not cdms_field.other_targets)
 
 
 def _reference(cdms_field, name, rhs):
@@ -315,17 +325,18 @@ def through_relation(model, steps, col, transforms, lookup, keys, negated):
     if get_migrator(step_target(steps[0])) is None:
         return RELAXED
     own_key = len(steps) == 1 and col.target.name == "cdms_pk" and not transforms
+    cdms_field = migrator.fields[fk.name] if forward else None
     if forward and own_key and keys is None:
-        path = migrator.fields[fk.name].filter_path
         if lookup.lookup_name == "isnull":
             # No parent, or a local-only parent that the CRM cannot refer to: both are null there.
-            return with_polarity(compare(path, "eq" if lookup.rhs else "ne", None), negated)
-        return with_polarity(_cdms_key(path, lookup.lookup_name, lookup.rhs), negated)
+            found = _no_parent(cdms_field.filter_path, cdms_field) if lookup.rhs else _has_parent(cdms_field)
+            return with_polarity(found, negated)
+        return with_polarity(_cdms_key(cdms_field.filter_path, lookup.lookup_name, lookup.rhs), negated)
     if keys is None or negated:
         return RELAXED
-    attribute = migrator.fields[fk.name].filter_path if forward else migrator.key_attribute
+    attribute = cdms_field.filter_path if forward else migrator.key_attribute
     found = keys_in(attribute, keys)
     if forward and lookup.lookup_name == "isnull" and lookup.rhs:
         # Through a LEFT JOIN, a row without a parent has every parent column null.
-        found = conjoin([found, compare(attribute, "eq", None)], "or")
+        found = conjoin([found, _no_parent(attribute, cdms_field)], "or")
     return with_exact(found, False)

@@ -289,3 +289,40 @@ def test_ordering_and_values_through_two_relations_sync_every_row_on_the_way(dom
     values = Interaction.objects.order_by("subject").values_list("subject", "organisation__sector__name")
     assert list(values) == [("Bolt visit", "Power"), ("Export plan review", "Nuclear")]
     assert local(Sector).get(cdms_pk=domain["energy"]).name == "Power"
+
+
+@pytest.fixture
+def contact_under_contact(cdms, domain):
+    """Cy, whose parent customer is the contact Ann (CRM 2011 allows an account or a contact)."""
+    return seed_contact(cdms, "Cy", "Hill", ParentCustomerId=ref(domain["contact"], "contact"))
+
+
+@override_settings(CDMS_MAX_STALENESS=None)
+def test_a_contact_under_a_contact_reads_with_no_organisation_at_one_request(cdms, contact_under_contact):
+    with count_requests() as counter:
+        cy = Contact.objects.get(cdms_pk=contact_under_contact)
+    assert cy.organisation is None
+    assert counter.count == 1  # no by-key request for an account that is a contact's key
+
+
+@override_settings(CDMS_MAX_STALENESS=None)
+def test_contacts_without_an_organisation_include_those_under_a_contact(cdms, domain, contact_under_contact):
+    loner = seed_contact(cdms, "Dee", "Ray")
+    asked = Contact.objects.filter(organisation__isnull=True)
+    assert sorted(c.first_name for c in asked) == ["Cy", "Dee"]  # from an empty mirror
+    assert {c.cdms_pk for c in asked.skip_cdms()} == {contact_under_contact, loner}
+    assert [c.first_name for c in Contact.objects.filter(organisation__isnull=False)] == ["Ann"]
+    assert sorted(c.first_name for c in Contact.objects.exclude(organisation__name="Acme")) == ["Cy", "Dee"]
+
+
+@override_settings(CDMS_MAX_STALENESS=None)
+def test_saving_a_contact_under_a_contact_keeps_that_parent_in_the_crm(cdms, domain, contact_under_contact):
+    follow(Contact, HOLDER)
+    cy = Contact.objects.get(cdms_pk=contact_under_contact)
+    cy.job_title = "Buyer"
+    cy.save()
+    stored = cdms.store.get("Contact", contact_under_contact)
+    assert stored["JobTitle"] == "Buyer"
+    assert stored["ParentCustomerId"]["Id"] == domain["contact"]
+    assert stored["ParentCustomerId"]["LogicalName"] == "contact"
+    assert local(Contact).get(cdms_pk=contact_under_contact).organisation is None
