@@ -43,15 +43,31 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	  test -x $(CHROMIUM) || { echo "Chromium could not be installed at $(CHROMIUM)"; exit 1; }; }
 
+# make test: the suite on SQLite, and on PostgreSQL when one answers at 127.0.0.1:5432. With two
+# cores or more the two run side by side (each suite waits on the CRM emulator and on its
+# database for much of its time): SQLite's output shows as it runs, PostgreSQL's is kept in
+# .test-postgresql.log and shown when SQLite's ends. TEST_SIDE_BY_SIDE=0 runs them one after
+# the other. Ctrl-C stops both.
+TEST_SIDE_BY_SIDE ?= $(shell [ "$$(nproc 2>/dev/null || echo 1)" -ge 2 ] && echo 1 || echo 0)
+PG_LOG := .test-postgresql.log
+
 test: $(STAMP) browser
-	@status=0; ran=""; \
+	@status=0; ran=""; pgpid=""; \
+	if $(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", 5432), 2).close()' 2>/dev/null; \
+	then pg=1; else pg=0; fi; \
+	if [ $$pg = 1 ] && [ "$(TEST_SIDE_BY_SIDE)" = 1 ]; then \
+	  echo "=== test suites on SQLite and on PostgreSQL ($(PG_URL)) side by side; PostgreSQL's output follows SQLite's ==="; \
+	  DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS) > $(PG_LOG) 2>&1 & pgpid=$$!; \
+	  trap 'kill -INT $$pgpid 2>/dev/null; wait $$pgpid; exit 130' INT TERM; \
+	fi; \
 	echo "=== test suite on SQLite ==="; \
 	if DATABASE_URL=sqlite:///$(CURDIR)/.test-db.sqlite3 $(BIN)/python -m pytest $(PYTEST_ARGS); \
 	then ran="SQLite (passed)"; else status=1; ran="SQLite (FAILED)"; fi; \
-	if $(BIN)/python -c 'import socket; socket.create_connection(("127.0.0.1", 5432), 2).close()' 2>/dev/null; then \
+	if [ $$pg = 1 ]; then \
 	  echo "=== test suite on PostgreSQL ($(PG_URL)) ==="; \
-	  if DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
-	  then ran="$$ran, PostgreSQL (passed)"; else status=1; ran="$$ran, PostgreSQL (FAILED)"; fi; \
+	  if [ -n "$$pgpid" ]; then wait $$pgpid; pgstatus=$$?; cat $(PG_LOG); \
+	  else DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); pgstatus=$$?; fi; \
+	  if [ $$pgstatus = 0 ]; then ran="$$ran, PostgreSQL (passed)"; else status=1; ran="$$ran, PostgreSQL (FAILED)"; fi; \
 	else ran="$$ran; PostgreSQL not reachable at 127.0.0.1:5432, not run"; fi; \
 	echo "=== backends: $$ran ==="; \
 	exit $$status
@@ -81,4 +97,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) .run .test-db.sqlite3
+	rm -rf $(VENV) .run .test-db.sqlite3 $(PG_LOG)
