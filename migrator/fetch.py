@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from cdms_api import odata
 
-from .cdms_migrator import get_migrator
+from .cdms_migrator import SYSTEM_FIELDS, get_migrator
 from .conf import cdms_settings
 from .connection import get_client
 from .predicate import RELAXED, Const, Junction, KeySet, conjoin
@@ -141,6 +141,22 @@ def keys_present(migrator, keys):
     for part in key_parts(migrator, keys, select=[key]):
         for page in get_client().list(migrator.service, filter=part.render(), select=[key]):
             found.update(record[key].lower() for record in page)
+    return found
+
+
+def stamps(migrator, keys):
+    """{key: (ModifiedOn, VersionNumber)} of the keys among `keys` the CRM has, asking only for those.
+
+    Three attributes a record instead of every mapped one, so many more keys fit a request.
+    """
+    key, modified, version = migrator.key_attribute, SYSTEM_FIELDS["modified"], SYSTEM_FIELDS["cdms_version"]
+    select = [key, modified.cdms_name, version.cdms_name]
+    found = {}
+    for part in key_parts(migrator, keys, select=select):
+        for page in get_client().list(migrator.service, filter=part.render(), select=select):
+            for record in page:
+                stamp = [field.from_cdms(record.get(field.cdms_name)) for field in (modified, version)]
+                found[record[key].lower()] = tuple(stamp)
     return found
 
 
