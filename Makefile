@@ -50,6 +50,9 @@ browser:
 # the other. Ctrl-C stops both.
 TEST_SIDE_BY_SIDE ?= $(shell [ "$$(nproc 2>/dev/null || echo 1)" -ge 2 ] && echo 1 || echo 0)
 PG_LOG := .test-postgresql.log
+# A command a shell without job control starts with & ignores SIGINT, and so does every process
+# it starts (the tests of Ctrl-C in `make run` would wait forever): put the default back first.
+WITH_SIGINT := $(BIN)/python -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])'
 
 test: $(STAMP) browser
 	@status=0; ran=""; pgpid=""; \
@@ -57,7 +60,7 @@ test: $(STAMP) browser
 	then pg=1; else pg=0; fi; \
 	if [ $$pg = 1 ] && [ "$(TEST_SIDE_BY_SIDE)" = 1 ]; then \
 	  echo "=== test suites on SQLite and on PostgreSQL ($(PG_URL)) side by side; PostgreSQL's output follows SQLite's ==="; \
-	  DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS) > $(PG_LOG) 2>&1 & pgpid=$$!; \
+	  DATABASE_URL=$(PG_URL) $(WITH_SIGINT) -m pytest $(PYTEST_ARGS) > $(PG_LOG) 2>&1 & pgpid=$$!; \
 	  trap 'kill -INT $$pgpid 2>/dev/null; wait $$pgpid; exit 130' INT TERM; \
 	fi; \
 	echo "=== test suite on SQLite ==="; \

@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/domain.py [--accounts 100000] [--contacts-per-account 3]
          [--interactions-per-account 3] [--latency-ms 200] [--database-url URL] [--workers 4]
-         [--crm-data FILE]
+         [--crm-data FILE] [--steps import,pages]
 
 The CRM's data file is built first (demo seeding of every list, teams, advisers, `--accounts`
 companies, about `--contacts-per-account` contacts and `--interactions-per-account` interactions
@@ -50,6 +50,9 @@ def parse_args():
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--workers", type=int, default=4, help="cdms_import --workers")
+    parser.add_argument(
+        "--steps", default="import,pages", help="import, pages or both; pages alone reuses --database-url as it is"
+    )
     parser.add_argument(
         "--crm-data", type=Path, help="the CRM's data file: used as it is if it exists, else seeded and kept"
     )
@@ -143,9 +146,12 @@ def main():
         fast = Emulator(data, 0, 0, 0)
         site = Site(database_url, fast.base_url)
         try:
-            import_all(site, args)
+            if "import" in args.steps:
+                import_all(site, args)
         finally:
             fast.stop()
+        if "pages" not in args.steps:
+            return
         slow = Emulator(data, 0, 0, args.latency_ms)
         try:
             site.base_url = slow.base_url

@@ -4,6 +4,7 @@ Each test runs the real command in a subprocess, on free ports, with its logs an
 in a temporary directory and the test database (already migrated) as its database.
 """
 
+import contextlib
 import os
 import queue
 import re
@@ -89,9 +90,13 @@ class Run:
         return int(re.search(r"pid (\d+)", line).group(1))
 
     def kill(self):
+        """Kill the run, and the processes it started (each leads its own session) if it could not."""
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        for label in ("CRM emulator", "Change follower", "API server"):
+            with contextlib.suppress(StopIteration, ProcessLookupError, PermissionError):
+                os.killpg(self.pid_of(label), signal.SIGKILL)
 
 
 @pytest.fixture
