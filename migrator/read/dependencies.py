@@ -20,6 +20,7 @@ gathered here first, into a `Dependencies` object that the compiler only reads:
   too, one relation after another.
 """
 
+from django.apps import apps
 from django.db import connections
 from django.db.models.expressions import ResolvedOuterRef
 from django.db.models.sql.query import Query
@@ -101,6 +102,10 @@ def _sync_rows_named(query, inner, deps):
     contact's truth of that condition is the mirror's, and so is any combination of them.
     The `IS NOT NULL` terms Django adds beside a condition on the same rows need nothing more.
     """
+    start = _model_of(inner, base_alias(inner))
+    if start is not query.model:
+        _sync_everything_joined(query, inner, start, deps)
+        return
     conditions = [lookup for lookup in lookups(inner.where) if _is_condition(query, lookup)]
     for lookup in conditions:
         col, transforms = column(lookup.lhs)
@@ -110,6 +115,41 @@ def _sync_rows_named(query, inner, deps):
         elif lookup.lookup_name != "isnull":
             path = "__".join([col.target.name] + [t.lookup_name for t in transforms] + [lookup.lookup_name])
             list(related._default_manager.filter(**{path: lookup.rhs}).values_list("pk", flat=True))
+
+
+def _sync_everything_joined(query, inner, start, deps):
+    """Sync every row a subquery that begins at a related table joins, a relation at a time.
+
+    Django begins the NOT EXISTS of `exclude(organisation__contacts__isnull=True)` at the
+    organisations: after the read, the organisations of the fetched contacts, and their
+    contacts, are synced.
+    """
+    first = _one_step(query.model, start)
+    for alias in [base_alias(inner), *joined_aliases(inner)]:
+        steps = _synced_prefix((first, *(path(inner, alias) or ())))
+        if steps:
+            deps.related_after.add(steps)
+
+
+def _model_of(query, alias):
+    table = query.alias_map[alias].table_name
+    return next((m for m in apps.get_models() if m._meta.db_table == table), None)
+
+
+def _one_step(model, related):
+    """The relation between two models, either way: (foreign key field, is_forward)."""
+    for field in model._meta.get_fields():
+        if field.is_relation and field.many_to_one and field.related_model is related:
+            return field, True
+    return _reverse_step(model, related)
+
+
+def _synced_prefix(steps):
+    """The steps of a path up to the first that leads to a model that is not synced."""
+    synced = 0
+    while synced < len(steps) and get_migrator(step_target(steps[synced])) is not None:
+        synced += 1
+    return steps[:synced]
 
 
 def _is_condition(query, lookup):
@@ -142,13 +182,7 @@ def _synced_path(query, alias):
 
     Syncing stops at a model that is not synced: its rows are local only.
     """
-    steps = path(query, alias)
-    if steps is None or get_migrator(step_target(steps[0])) is None:
-        return None
-    synced = 1
-    while synced < len(steps) and get_migrator(step_target(steps[synced])) is not None:
-        synced += 1
-    return steps[:synced]
+    return _synced_prefix(path(query, alias) or ()) or None
 
 
 def _synced_models():

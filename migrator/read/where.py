@@ -32,8 +32,13 @@ def column(lhs):
 
 
 def base_alias(query):
-    """The alias of the queried model's table (None before any join is set up)."""
-    return query.get_initial_alias() if query.alias_map else None
+    """The alias of the table a query starts from (None before any join is set up); changes nothing.
+
+    Usually the queried model's table; in the subquery Django writes for `exclude()` across
+    relations, the first table it kept (`get_initial_alias()` would count a trimmed one back in).
+    """
+    kept = [alias for alias, join in query.alias_map.items() if getattr(join, "parent_alias", None) is None]
+    return next((alias for alias in kept if query.alias_refcount.get(alias, 0) > 0), kept[0] if kept else None)
 
 
 def path(query, alias):

@@ -240,7 +240,12 @@ def _contact_leaf():
     subquery = st.sampled_from(CITIES).map(
         lambda city: Q(organisation__in=Organisation.objects.filter(city__iexact=city))
     )
-    return st.one_of(own, through, employees, no_parent, subquery)
+    # Two relations away: the other contacts of the same organisation (there and back again).
+    colleagues = st.tuples(
+        st.sampled_from(["exact", "iexact", "icontains"]), st.sampled_from(["Ann", "an", "Bob", ""])
+    ).map(lambda t: Q(**{f"organisation__contacts__first_name__{t[0]}": t[1]}))
+    no_colleagues = st.booleans().map(lambda b: Q(organisation__contacts__isnull=b))
+    return st.one_of(own, through, employees, no_parent, subquery, colleagues, no_colleagues)
 
 
 contact_trees = trees_of(_contact_leaf(), max_leaves=3)
@@ -249,26 +254,90 @@ contact_trees = trees_of(_contact_leaf(), max_leaves=3)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     accounts=st.lists(records, min_size=1, max_size=4),
-    contacts=st.lists(st.tuples(contact_rows, st.integers(min_value=-1, max_value=3)), min_size=1, max_size=6),
+    contacts=st.lists(st.tuples(contact_rows, st.integers(min_value=-2, max_value=3)), min_size=1, max_size=6),
     q=contact_trees,
 )
 def test_synced_contact_query_equals_query_on_a_mirror(cdms, accounts, contacts, q):
     from contact.models import Contact
 
-    Contact.objects.skip_cdms().all().delete()
-    _load(cdms, accounts)
-    keys = [record["AccountId"] for record in _accounts_in(cdms)]
-    for row, parent in contacts:
-        attrs = {k: v for k, v in row.items() if v}
-        if 0 <= parent < len(keys):
-            attrs["ParentCustomerId"] = {"Id": keys[parent], "LogicalName": "account"}
-        cdms.store.insert("Contact", {"ContactId": str(uuid.uuid4()), **attrs})
+    _load_contacts(cdms, accounts, contacts)
     synced = set(Contact.objects.filter(q).values_list("cdms_pk", flat=True))
+    assert synced == _mirrored_contacts(q), q
+
+
+contact_changes = st.lists(
+    st.tuples(st.integers(min_value=0, max_value=5), contact_rows, st.integers(min_value=-2, max_value=3)),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    accounts=st.lists(records, min_size=1, max_size=4),
+    contacts=st.lists(st.tuples(contact_rows, st.integers(min_value=-2, max_value=3)), min_size=1, max_size=6),
+    changes=contact_changes,
+    renamed=st.lists(records, max_size=2),
+    q=contact_trees,
+)
+def test_synced_contact_query_on_a_stale_mirror(cdms, accounts, contacts, changes, renamed, q):
+    """After a first read, another CRM user renames and moves contacts, edits companies and deletes a contact."""
+    from contact.models import Contact
+
+    contact_keys = _load_contacts(cdms, accounts, contacts)
+    list(Contact.objects.filter(q))
+    account_keys = [record["AccountId"] for record in _accounts_in(cdms)]
+    stamp = (dt.datetime.now(UTC) + dt.timedelta(seconds=30)).replace(microsecond=0)
+    for index, row, parent in changes:
+        key = contact_keys[index % len(contact_keys)]
+        attrs = {**row, "ParentCustomerId": _parent(parent, account_keys, contact_keys, key)}
+        cdms.store.update("Contact", key, attrs, modified_on=stamp)
+    for key, row in zip(account_keys, renamed, strict=False):
+        cdms.store.update(
+            "Account", key, {"Name": row["Name"], "Address1_City": row["Address1_City"]}, modified_on=stamp
+        )
+    if len(contact_keys) > 1:
+        cdms.store.delete("Contact", contact_keys[-1])
+    synced = set(Contact.objects.filter(q).values_list("cdms_pk", flat=True))
+    assert synced == _mirrored_contacts(q), q
+
+
+def _load_contacts(crm, accounts, contacts):
+    """Accounts, then contacts under an account (0..3), under the contact before (-2), or none; their keys."""
+    from contact.models import Contact
+
+    Contact.objects.skip_cdms().all().delete()
+    _load(crm, accounts)
+    account_keys = [record["AccountId"] for record in _accounts_in(crm)]
+    contact_keys = []
+    for row, parent in contacts:
+        key = str(uuid.uuid4())
+        attrs = {k: v for k, v in row.items() if v}
+        reference = _parent(parent, account_keys, contact_keys, key)
+        if reference["Id"]:
+            attrs["ParentCustomerId"] = reference
+        crm.store.insert("Contact", {"ContactId": key, **attrs})
+        contact_keys.append(key)
+    return contact_keys
+
+
+def _parent(choice, account_keys, contact_keys, own_key):
+    """A ParentCustomerId: an account by index, the latest other contact (-2), or empty."""
+    if 0 <= choice < len(account_keys):
+        return {"Id": account_keys[choice], "LogicalName": "account"}
+    others = [key for key in contact_keys if key != own_key]
+    if choice == -2 and others:
+        return {"Id": others[-1], "LogicalName": "contact"}
+    return {"Id": None, "LogicalName": None}
+
+
+def _mirrored_contacts(q):
+    from contact.models import Contact
+
     forget_versions(Organisation, Contact)
     list(Organisation.objects.all())
     list(Contact.objects.all())
-    mirrored = set(Contact.objects.skip_cdms().filter(q).values_list("cdms_pk", flat=True))
-    assert synced == mirrored, q
+    return set(Contact.objects.skip_cdms().filter(q).values_list("cdms_pk", flat=True))
 
 
 def _accounts_in(crm):

@@ -447,6 +447,24 @@ def test_a_join_two_relations_away_is_followed_a_relation_at_a_time(cdms):
     assert list(Contact.objects.filter(organisation__contacts__first_name="Ann")) == []
 
 
+def test_excluding_across_two_relations_syncs_every_row_the_subquery_joins(cdms):
+    acme, beta, gamma, ann, bob = _family(cdms)
+    loner = seed_contact(cdms, "Cy", "Hill")
+    # Contacts whose organisation has contacts: Django begins this NOT EXISTS at the organisations.
+    assert sorted(c.first_name for c in Contact.objects.exclude(organisation__contacts__isnull=True)) == [
+        "Ann",
+        "Bob",
+    ]
+    # Another CRM user moves Bob away from Beta to Ann's Acme, and removes Cy.
+    cdms.store.update(
+        "Contact", bob, {"ParentCustomerId": {"Id": acme, "LogicalName": "account"}}, modified_on=later()
+    )
+    cdms.store.delete("Contact", loner)
+    unnamed = Q(organisation__contacts__first_name="Ann")
+    assert list(Contact.objects.filter(~unnamed | Q(first_name="x"))) == []
+    assert sorted(c.first_name for c in Contact.objects.filter(unnamed)) == ["Ann", "Bob"]
+
+
 @pytest.mark.parametrize(
     ("lookup", "expected"),
     [
