@@ -1,4 +1,4 @@
-"""Health checks of the CRM connection: reachable, authenticated, entity sets present, clocks agree.
+"""Health checks of the CRM connection: reachable, authenticated, mappings and entity sets, clocks agree.
 
 Clock skew is reported because operators compare the CRM's timestamps with this machine's logs
 (the sync itself never mixes the two clocks: see `mirror.follower`). The exact check creates a
@@ -8,10 +8,12 @@ probe record with a key we choose, reads the CRM's CreatedOn, and deletes it aga
 
 import datetime as dt
 import uuid
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from django.utils import timezone
 
+from cdms_api import edmx
 from cdms_api import exceptions as cdms
 from cdms_api.fields import StringField
 from cdms_api.odata import parse_date
@@ -20,6 +22,7 @@ from migrator.connection import get_client
 
 from ..credentials import describe, refusal_in_force
 from ..mirror import entities
+from . import mapping_check
 
 PROBE_TEXT = "cdms_check probe (safe to delete)"
 
@@ -45,8 +48,23 @@ def run_checks(probe=True, max_skew_seconds=5):
     checks.append(_authenticated(client))
     if not checks[1].ok:
         return checks
+    checks += _mappings(client)
     checks += [_entity_set(client, migrator) for migrator in entities.ordered()]
     checks.append(_skew(client, probe, max_skew_seconds))
+    return checks
+
+
+def _mappings(client):
+    """One check a mapping: does it agree with the CRM's `$metadata` (`mapping_check`)?"""
+    try:
+        types = edmx.parse(client.metadata())
+    except (cdms.CDMSError, ET.ParseError) as exc:
+        return [Check("$metadata", False, f"could not read the CRM's $metadata to check the mappings: {exc}")]
+    checks = []
+    for migrator in entities.ordered():
+        found = mapping_check.problems(migrator, types)
+        detail = "; ".join(found) if found else "agrees with the CRM's $metadata"
+        checks.append(Check(f"mapping {migrator.service}", not found, detail))
     return checks
 
 
