@@ -10,13 +10,15 @@ of their own namespace (`urn:cdms:attribute-metadata`), as CRM's SOAP metadata s
 property, `crm:Attribute` and `crm:CascadeDelete` on an association. A document without them (a
 real CRM's, saved by `manage.py cdms_metadata --save`) is read by inference: a relationship
 runs through the lookup whose name its own name contains, lookups may refer to any entity, and
-`Edm.String` is a single line of text of its `MaxLength`.
+`Edm.String` is a single line of text of its `MaxLength`. The document is read by
+`cdms_api.edmx`, the reader `cdms_inspect` and `cdms_check` use too; this module turns what it
+read into the emulator's `Schema`, and serves several documents as one.
 """
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from .. import edmx
 from . import schema as s
 
 SHIPPED = Path(__file__).parent / "declarations" / "cdms-2016.edmx"
@@ -28,7 +30,7 @@ NAMESPACES = {
     "": "http://schemas.microsoft.com/ado/2007/05/edm",
     "crm": "urn:cdms:attribute-metadata",
 }
-EDM_TYPES = {
+EDM_TYPES = {  # by `cdms_api.edmx.Property.type`
     "Edm.String": s.STRING,
     "Edm.Int32": s.INT,
     "Edm.Int64": s.BIGINT,
@@ -43,16 +45,6 @@ EDM_TYPES = {
 }
 MEMO = "Memo"
 DEFAULT_MONEY_PRECISION = 4
-# Relationships of CRM 2011 itself whose names do not contain their lookup's name.
-SYSTEM_RELATIONSHIPS = {
-    "contact_customer_accounts": "ParentCustomerId",
-    "contact_customer_contacts": "ParentCustomerId",
-    "account_primary_contact": "PrimaryContactId",
-    "account_parent_account": "ParentAccountId",
-    "business_unit_system_users": "BusinessUnitId",
-}
-
-
 class MetadataError(ValueError):
     """The document is not a CRM 2011 `$metadata` the emulator can serve."""
 
@@ -92,7 +84,7 @@ def _combined_document(documents):
 
 
 def _schema_and_container(root):
-    container = _all(root, "EntityContainer")[0]
+    container = next(e for e in root.iter() if e.tag.endswith("}EntityContainer"))
     schema = next(e for e in root.iter() if container in list(e) or any(c.tag.endswith("}EntityType") for c in e))
     return schema, container
 
@@ -100,112 +92,50 @@ def _schema_and_container(root):
 def parse(document):
     """The Schema declared by the EDMX `document` (bytes)."""
     try:
-        root = ET.fromstring(document)
+        metadata = edmx.read(document)
     except ET.ParseError as exc:
         raise MetadataError(f"$metadata is not XML: {exc}") from exc
-    types = {_local(t.get("Name")): t for t in _all(root, "EntityType")}
-    if not types:
+    if not metadata.types:
         raise MetadataError("$metadata declares no EntityType.")
-    associations = {a.get("Name"): a for a in _all(root, "Association")}
-    sets = {_local(e.get("EntityType")): e.get("Name") for e in _all(root, "EntitySet")}
-    attributes = {name: _attributes(t) for name, t in types.items()}
-    links = _relationships(associations, types, attributes)
-    entities = []
-    for name, element in types.items():
-        if name not in sets:
-            continue
-        key = [ref.get("Name") for ref in _all(element, "PropertyRef")]
-        entities.append(
-            s.Entity(
-                name,
-                _finish(attributes[name], key[0], links, name, types),
-                _navigations(element, links, name),
-                set_name=sets[name],
-                key=key[0],
-            )
+    for entity in metadata.types.values():
+        for prop in entity.properties:
+            if prop.type not in EDM_TYPES:
+                unknown = f"Property {prop.name!r} has a type the emulator does not know: {prop.type!r}."
+                raise MetadataError(unknown)
+    entities = [
+        s.Entity(
+            entity.name,
+            _attributes(entity, metadata.relationships),
+            _navigations(entity, metadata.relationships),
+            set_name=entity.entity_set,
+            key=entity.key,
         )
+        for entity in metadata.types.values()
+        if entity.declared_set
+    ]
     return s.Schema(entities, document)
 
 
-def _local(qualified):
-    return (qualified or "").rsplit(".", 1)[-1]
-
-
-def _all(element, tag):
-    return [e for e in element.iter() if e.tag.rsplit("}", 1)[-1] == tag]
-
-
-def _attributes(element):
-    found = {}
-    for prop in (p for p in element if p.tag.endswith("}Property")):
-        edm = prop.get("Type")
-        kind = EDM_TYPES.get(edm) or EDM_TYPES.get(_local(edm))
-        if kind is None:
-            raise MetadataError(f"Property {prop.get('Name')!r} has a type the emulator does not know: {edm!r}.")
-        found[prop.get("Name")] = prop
-    return found
-
-
-def _kind(prop):
-    edm = prop.get("Type")
-    kind = EDM_TYPES.get(edm) or EDM_TYPES[_local(edm)]
-    if kind == s.STRING and prop.get(CRM + "AttributeType") == MEMO:
-        return s.MEMO
-    return kind
-
-
-def _relationships(associations, types, attributes):
-    """{relationship: (referenced entity, referencing entity, lookup attribute, parental)}."""
-    links = {}
-    for name, assoc in associations.items():
-        ends = {e.get("Multiplicity"): _local(e.get("Type")) for e in assoc if e.tag.endswith("}End")}
-        referenced, referencing = ends.get("0..1") or ends.get("1"), ends.get("*")
-        if referenced not in types or referencing not in types:
-            continue
-        lookup = assoc.get(CRM + "Attribute") or _guess_lookup(name, attributes[referencing])
-        if lookup is None:
-            continue
-        links[name] = (referenced, referencing, lookup, assoc.get(CRM + "CascadeDelete") == "Cascade")
-    return links
-
-
-def _core(name):
-    name = name[:-2] if name.endswith("Id") else name
-    return re.sub(r"^[a-z]+_", "", name).replace("_", "").lower()
-
-
-def _guess_lookup(relationship, props):
-    if relationship in SYSTEM_RELATIONSHIPS:
-        return SYSTEM_RELATIONSHIPS[relationship]
-    flat = relationship.replace("_", "").lower()
-    lookups = [n for n, p in props.items() if _kind(p) == s.LOOKUP and _core(n) and _core(n) in flat]
-    return max(lookups, key=lambda n: len(_core(n)), default=None)
-
-
-def _finish(props, key, links, entity, types):
+def _attributes(entity, relationships):
     attributes = []
-    for name, prop in sorted(props.items(), key=lambda item: (item[0] != key, item[0].lower())):
-        kind = _kind(prop)
-        targets, parental = (), ()
-        if kind == s.LOOKUP:
-            declared = prop.get(CRM + "Targets")
-            inferred = {ref.lower() for ref, ing, attr, _ in links.values() if (ing, attr) == (entity, name)}
-            targets = tuple(declared.split()) if declared else tuple(sorted(inferred))
-            mine = [(ref, cascade) for ref, ing, attr, cascade in links.values() if (ing, attr) == (entity, name)]
-            parental = tuple(sorted(ref.lower() for ref, cascade in mine if cascade))
-        system = name == key or name in s.STAMPS
+    for prop in sorted(entity.properties, key=lambda p: (p.name != entity.key, p.name.lower())):
+        kind = EDM_TYPES[prop.type]
+        if kind == s.STRING and prop.attribute_type == MEMO:
+            kind = s.MEMO
+        mine = [r for r in relationships.values() if (r.referencing, r.lookup) == (entity.name, prop.name)]
+        system = prop.name == entity.key or prop.name in s.STAMPS
         attributes.append(
             s.Attribute(
-                name,
+                prop.name,
                 kind,
-                max_length=int(prop.get("MaxLength") or 0) if kind in s.TEXT_TYPES else 0,
+                max_length=(prop.max_length or 0) if kind in s.TEXT_TYPES else 0,
                 precision=_precision(prop, kind),
-                targets=targets,
-                indexed=prop.get(CRM + "Indexed") == "true" or name in ("CreatedOn", "ModifiedOn"),
+                targets=prop.targets if kind == s.LOOKUP else (),
+                indexed=prop.indexed or prop.name in ("CreatedOn", "ModifiedOn"),
                 system=system,
-                read_only=prop.get(CRM + "ReadOnly") == "true" and not system,
-                parental=parental,
-                int64=name == "VersionNumber",
+                read_only=prop.read_only and not system,
+                parental=tuple(sorted(r.referenced.lower() for r in mine if r.parental)),
+                int64=prop.name == "VersionNumber",
             )
         )
     return attributes
@@ -213,23 +143,22 @@ def _finish(props, key, links, entity, types):
 
 def _precision(prop, kind):
     if kind == s.MONEY:
-        return int(prop.get(CRM + "Precision") or DEFAULT_MONEY_PRECISION)
+        return prop.precision or DEFAULT_MONEY_PRECISION
     if kind == s.DECIMAL:
-        return int(prop.get("Scale") or 2)
+        return prop.scale or 2
     return 0
 
 
-def _navigations(element, links, entity):
+def _navigations(entity, relationships):
     navigations = []
-    for nav in (n for n in element if n.tag.endswith("}NavigationProperty")):
-        link = links.get(_local(nav.get("Relationship")))
+    for nav in entity.navigations:
+        link = relationships.get(nav.relationship)
         if link is None:
             continue  # a relationship whose lookup is unknown is not served
-        referenced, referencing, lookup, _ = link
-        if referenced == referencing:  # a lookup to its own entity: the role says which side
-            many = nav.get("FromRole", "").endswith("_Referenced")
+        if link.referenced == link.referencing:  # a lookup to its own entity: the role says which side
+            many = nav.from_role.endswith("_Referenced")
         else:
-            many = referenced == entity
-        target = referencing if many else referenced
-        navigations.append(s.Navigation(nav.get("Name"), target, lookup, many=many))
+            many = link.referenced == entity.name
+        target = link.referencing if many else link.referenced
+        navigations.append(s.Navigation(nav.name, target, link.lookup, many=many))
     return navigations
