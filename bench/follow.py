@@ -1,6 +1,7 @@
 """Follower benchmark: bounded against strict list pages, follower lag, key sweeps, Celery imports.
 
 Run: .venv/bin/python bench/follow.py [--rows 100000] [--latency-ms 20] [--changes 200]
+                                     [--steps celery,sweeps,pages,lag]
      .venv/bin/python bench/follow.py --soak [--minutes 30] [--rows 100000] [--contacts 3]
                                      [--modes follow,helpers,celery] [--helpers 2] [--sweep-interval 120]
 
@@ -60,6 +61,11 @@ def parse_args():
         "--database-url",
         default=os.environ.get("DATABASE_URL"),
         help="a database to use (default: DATABASE_URL, else a fresh SQLite file); it is emptied",
+    )
+    parser.add_argument(
+        "--steps",
+        default="celery,sweeps,pages,lag",
+        help="which of celery, sweeps, pages, lag to run (without celery, an import in process comes first)",
     )
     parser.add_argument("--soak", action="store_true", help="the long scenario instead (bench/follow_soak.py)")
     parser.add_argument("--minutes", type=float, default=30.0, help="--soak: minutes each mode runs")
@@ -150,6 +156,12 @@ class Bench:
             process.terminate()
         for process in processes:
             process.wait()
+
+    def import_in_process(self):
+        self.reset_database()
+        started = time.monotonic()
+        self.manage("cdms_import", "--full", "--entity", "Account", "--no-progress")
+        print(f"1. cdms_import --full --entity Account in process: {time.monotonic() - started:.0f} s", flush=True)
 
     # -- 2. sweeps ----------------------------------------------------------------------------
     def sweeps(self):
@@ -307,10 +319,14 @@ def main():
         if args.soak:
             follow_soak.Soak(bench, args).run()
             return
-        bench.celery_imports()
-        bench.sweeps()
-        bench.list_pages()
-        bench.lag()
+        steps = args.steps.split(",")
+        if "celery" in steps:
+            bench.celery_imports()
+        else:
+            bench.import_in_process()
+        for step, run in (("sweeps", bench.sweeps), ("pages", bench.list_pages), ("lag", bench.lag)):
+            if step in steps:
+                run()
     finally:
         emulator.terminate()
         emulator.wait()
