@@ -354,6 +354,7 @@ def _update(instance, migrator, using, kwargs, local_newer_wins=False):
             if changed:
                 after = crm_values(instance, changed)
                 old = restore_body(instance, {name: before[name] for name in changed if name in before}, using)
+                old.update(_references_elsewhere(client, migrator, instance, changed, before))
                 intents.add(migrator.service, instance.cdms_pk, "update", {"before": old, "after": after})
                 record = settle.merge(migrator, instance.cdms_pk, after)
                 merged = True
@@ -367,12 +368,31 @@ def _update(instance, migrator, using, kwargs, local_newer_wins=False):
         intents.joined()
     except BaseException as exc:
         if merged and before:
-            body = restore_body(instance, {name: before[name] for name in changed}, using)
             what = f"restore {migrator.service} {instance.cdms_pk}"
-            undone = _quietly(client.update, migrator.service, instance.cdms_pk, body)
+            undone = _quietly(client.update, migrator.service, instance.cdms_pk, old)
             report(what, [] if undone else [f"{migrator.service} {instance.cdms_pk}"], exc)
         intents.abandon()
         raise
+
+
+def _references_elsewhere(client, migrator, instance, changed, before):
+    """The CRM's own value of each changed lookup that may point elsewhere and had no local parent.
+
+    Locally such a lookup is empty both when the CRM's is and when it points at another entity
+    (a contact whose parent customer is a contact): only the CRM can say what an undo restores.
+    One GET, and only for such a change.
+    """
+    names = [
+        name
+        for name in changed
+        if getattr(migrator.fields.get(name), "other_targets", ()) and before.get(name) is None
+    ]
+    if not names or instance.cdms_pk is None:
+        return {}
+    attributes = [migrator.fields[name].cdms_name for name in names]
+    record = client.get(migrator.service, instance.cdms_pk, select=attributes)
+    members = ("Id", "LogicalName")
+    return {attribute: {m: (record.get(attribute) or {}).get(m) for m in members} for attribute in attributes}
 
 
 def refuse_local_newer(instance, current, record):

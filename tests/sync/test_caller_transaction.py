@@ -223,3 +223,22 @@ def test_the_undo_of_each_write_kind_costs_exactly(cdms, kind):
     assert {k: r["Address1_City"] for k, r in after[0].items()} == {
         k: r["Address1_City"] for k, r in before[0].items()
     }
+
+
+def test_undoing_a_new_organisation_for_a_contact_under_a_contact_puts_that_contact_back(cdms):
+    from tests.crm_records import seed_account, seed_contact
+
+    parent = seed_contact(cdms, "Pat", "Day")
+    child = seed_contact(cdms, "Cy", "Hill", ParentCustomerId={"Id": parent, "LogicalName": "contact"})
+    acme = Organisation.objects.get(cdms_pk=seed_account(cdms, "Acme"))
+    cy = Contact.objects.get(cdms_pk=child)
+    assert cy.organisation is None  # a parent customer that is a contact is no organisation
+    with count_requests() as counter, pytest.raises(Boom), transaction.atomic():
+        cy.organisation = acme
+        cy.save()
+        raise Boom
+    # What the CRM held (one GET, as only the CRM knows), the MERGE and its read, then the undo.
+    assert methods(counter) == ["GET", "MERGE", "GET", "GET", "MERGE"]
+    restored = contacts(cdms)[child]["ParentCustomerId"]
+    assert (restored["Id"].lower(), restored["LogicalName"]) == (parent, "contact")
+    assert Contact.objects.skip_cdms().get(cdms_pk=child).organisation is None
