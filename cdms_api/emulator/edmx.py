@@ -45,6 +45,8 @@ EDM_TYPES = {  # by `cdms_api.edmx.Property.type`
 }
 MEMO = "Memo"
 DEFAULT_MONEY_PRECISION = 4
+
+
 class MetadataError(ValueError):
     """The document is not a CRM 2011 `$metadata` the emulator can serve."""
 
