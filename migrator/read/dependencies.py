@@ -25,7 +25,7 @@ from django.db import connections
 from django.db.models.expressions import ResolvedOuterRef
 from django.db.models.sql.query import Query
 
-from ..cdms_migrator import get_migrator, registered_migrators
+from ..cdms_migrator import get_migrator
 from ..exceptions import NotSupportedError
 from .where import base_alias, column, joined_aliases, joins_to, lookups, path, step_name, step_target
 
@@ -183,10 +183,6 @@ def _synced_path(query, alias):
     Syncing stops at a model that is not synced: its rows are local only.
     """
     return _synced_prefix(path(query, alias) or ()) or None
-
-
-def _synced_models():
-    return [m.model_class for m in registered_migrators()]
 
 
 def _on_base(model, field, transforms, lookup, deps):
