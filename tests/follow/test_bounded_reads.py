@@ -3,10 +3,12 @@
 import datetime as dt
 import logging
 
+import hypothesis
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import strategies as st
 
 from cdms_api.counting import count_requests
 from cdms_api.exceptions import CDMSError
@@ -166,3 +168,39 @@ def test_without_versions_a_row_with_an_equal_stamp_is_fetched_whole(mirrored, c
     assert len(rows) == 25
     # Equal seconds prove nothing without a version: the stamps, then the 25 records in two.
     assert counter.count == 3
+
+
+CHANGES = st.lists(
+    st.tuples(st.integers(min_value=0, max_value=29), st.sampled_from(["later", "same second", "delete"])),
+    max_size=6,
+)
+
+
+@pytest.fixture(params=["string", "absent"])
+def versions(request, cdms):
+    """The CRM sends VersionNumber (as OData v2 does) or not at all, from before the mirror is made."""
+    cdms.version_number = request.param
+    return request.param
+
+
+@hypothesis.settings(
+    max_examples=15, deadline=None, suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture]
+)
+@hypothesis.given(changes=CHANGES, name=st.sampled_from(["Zed", "ann"]))
+def test_a_page_verified_by_stamps_first_is_the_crms_page(versions, mirrored, cdms, changes, name):
+    """Whatever another CRM user renamed (later or within the second) or deleted, the page is the CRM's."""
+    for index, change in changes:
+        key = mirrored[index]
+        record = cdms.store.get("Account", key)
+        if record is None or (change == "delete" and cdms.store.count("Account") <= 26):
+            continue
+        if change == "delete":
+            cdms.store.delete("Account", key)
+        else:
+            stamp = None if change == "later" else record["ModifiedOn"]
+            cdms.store.update("Account", key, {"Name": f"{name} {index}"}, modified_on=stamp)
+    age_vouches()
+    page = [(r.cdms_pk, r.name) for r in Organisation.objects.order_by("number_of_employees")[:25]]
+    held = [cdms.store.get("Account", key) for key in mirrored]
+    expected = [(key, record["Name"]) for key, record in zip(mirrored, held, strict=True) if record][:25]
+    assert page == expected
