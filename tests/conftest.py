@@ -45,7 +45,8 @@ def cdms(crm, settings, db):
     from migrator.mirror import journal
 
     settings.CDMS_BASE_URL = crm.base_url
-    settings.CDMS_TIMEOUT = 2.0
+    # Long enough for a loaded machine (two suites side by side); tests of timeouts set their own.
+    settings.CDMS_TIMEOUT = 10.0
     # A test's transaction is rolled back, so the intents its writes took come back: none may
     # reach the next test's follower rounds.
     journal.clear()

@@ -22,7 +22,7 @@ gathered here first, into a `Dependencies` object that the compiler only reads:
 
 from django.apps import apps
 from django.db import connections
-from django.db.models.expressions import ResolvedOuterRef
+from django.db.models.expressions import Col, ResolvedOuterRef
 from django.db.models.sql.query import Query
 
 from ..cdms_migrator import get_migrator
@@ -106,15 +106,39 @@ def _sync_rows_named(query, inner, deps):
     if start is not query.model:
         _sync_everything_joined(query, inner, start, deps)
         return
-    conditions = [lookup for lookup in lookups(inner.where) if _is_condition(query, lookup)]
+    conditions = [lookup for lookup in lookups(inner.where) if _is_condition(inner, lookup)]
     for lookup in conditions:
         col, transforms = column(lookup.lhs)
         related = col.target.model
         if hasattr(lookup.rhs, "resolve_expression") or (lookup.lookup_name == "isnull" and len(conditions) == 1):
-            deps.related_after.add((_reverse_step(query.model, related),))
+            steps = _synced_prefix(_correlation_path(query, inner, related))
+            if steps:
+                deps.related_after.add(steps)
         elif lookup.lookup_name != "isnull":
             path = "__".join([col.target.name] + [t.lookup_name for t in transforms] + [lookup.lookup_name])
             list(related._default_manager.filter(**{path: lookup.rhs}).values_list("pk", flat=True))
+
+
+def _correlation_path(query, inner, related):
+    """The relations from an outer row to the rows of `related` its NOT EXISTS reads.
+
+    From the correlation: `U1.organisation_id = outer.id` is one relation back
+    (`Organisation.exclude(contacts__...)`); `U2.organisation_id = outer.organisation_id`
+    goes to the organisation, then back to its contacts (`Contact.exclude(organisation__
+    contacts__...)`).
+    """
+    for lookup in lookups(inner.where):
+        target, rhs = column(lookup.lhs), lookup.rhs
+        if target is None or not isinstance(rhs, Col) or rhs.alias in inner.alias_map:
+            continue
+        inside, outside = target[0].target, rhs.target
+        if outside.primary_key and inside.is_relation:
+            return ((inside, False),)
+        if inside.primary_key and outside.is_relation:
+            return ((outside, True),)
+        if inside.is_relation and outside.is_relation and inside.related_model is outside.related_model:
+            return ((outside, True), (inside, False))
+    return (_reverse_step(query.model, related),)
 
 
 def _sync_everything_joined(query, inner, start, deps):
@@ -152,11 +176,20 @@ def _synced_prefix(steps):
     return steps[:synced]
 
 
-def _is_condition(query, lookup):
+def _is_condition(inner, lookup):
+    """True for a lookup of the subquery on the related rows it reads, not on the outer row.
+
+    The subquery's first table stands for the outer row (Django trims it when it can); its
+    correlation with the outer row compares with a column of the outer query. Anything else
+    is a condition on related rows, of whatever model: `Contact.exclude(organisation__contacts__
+    first_name="Ann")` reads other contacts.
+    """
     target = column(lookup.lhs)
-    if target is None or target[0].target.model is query.model:
+    if target is None or target[0].alias == next(iter(inner.alias_map), None):
         return False
-    return not isinstance(lookup.rhs, ResolvedOuterRef)  # that is the correlation with the outer row
+    rhs = lookup.rhs
+    correlation = isinstance(rhs, ResolvedOuterRef) or (isinstance(rhs, Col) and rhs.alias not in inner.alias_map)
+    return not correlation
 
 
 def _reverse_step(model, related):

@@ -465,6 +465,26 @@ def test_excluding_across_two_relations_syncs_every_row_the_subquery_joins(cdms)
     assert sorted(c.first_name for c in Contact.objects.filter(unnamed)) == ["Ann", "Bob"]
 
 
+def test_excluding_colleagues_named_ann_sees_an_ann_the_crm_deleted(cdms):
+    acme, beta, gamma, ann, bob = _family(cdms)
+    cy = seed_contact(cdms, "Cy", "Hill", account=acme)
+    # Contacts with no Ann at their organisation: Bob (at Beta).
+    assert sorted(c.first_name for c in Contact.objects.exclude(organisation__contacts__first_name="Ann")) == [
+        "Bob"
+    ]
+    cdms.store.delete("Contact", ann)  # another CRM user deletes Ann: Cy has no Ann beside her now
+    assert sorted(c.first_name for c in Contact.objects.exclude(organisation__contacts__first_name="Ann")) == [
+        "Bob",
+        "Cy",
+    ]
+    # Contacts whose organisation has no contacts: none, whatever the mirror held; Cy moves to Gamma.
+    cdms.store.update(
+        "Contact", cy, {"ParentCustomerId": {"Id": gamma, "LogicalName": "account"}}, modified_on=later()
+    )
+    assert list(Contact.objects.exclude(organisation__contacts__isnull=False)) == []
+    assert Contact.objects.get(cdms_pk=cy).organisation.name == "Gamma"
+
+
 @pytest.mark.parametrize(
     ("lookup", "expected"),
     [
