@@ -326,3 +326,17 @@ def test_saving_a_contact_under_a_contact_keeps_that_parent_in_the_crm(cdms, dom
     assert stored["ParentCustomerId"]["Id"] == domain["contact"]
     assert stored["ParentCustomerId"]["LogicalName"] == "contact"
     assert local(Contact).get(cdms_pk=contact_under_contact).organisation is None
+
+
+@override_settings(CDMS_MAX_STALENESS=None)
+def test_excluding_through_a_relation_to_the_same_entity_sees_what_the_crm_changed(domain, cdms):
+    full_round()
+    solar = seed(
+        cdms, "optevia_sector", optevia_name="Solar", optevia_ParentSector=ref(domain["energy"], "optevia_sector")
+    )
+    # Sectors none of whose children is called Nuclear: every sector but Energy.
+    assert sorted(s.name for s in Sector.objects.exclude(children__name="Nuclear")) == ["Nuclear", "Solar"]
+    cdms.store.delete("optevia_sector", domain["nuclear"])  # deleted in the CRM; the mirror still has it
+    assert sorted(s.name for s in Sector.objects.exclude(children__name="Nuclear")) == ["Energy", "Solar"]
+    assert sorted(s.name for s in Sector.objects.exclude(parent__children__name="Solar")) == ["Energy"]
+    assert solar in {s.cdms_pk for s in Sector.objects.filter(parent__name="Energy")}
