@@ -33,6 +33,7 @@ class Field:
     """One CRM attribute of a simple (scalar) type."""
 
     wire_types = ()
+    edm_type = None  # its type in the CRM's `$metadata` (`Edm.String`, `EntityReference`...)
 
     def __init__(self, name, writable=None):
         self.cdms_name = name
@@ -98,6 +99,7 @@ def _read_only(name):
 class StringField(Field):
     """A single-line text attribute; CRM null reads as ""."""
 
+    edm_type = "Edm.String"
     wire_types = (str,)
 
     def from_cdms(self, wire):
@@ -116,6 +118,7 @@ class MemoField(StringField):
 class IntegerField(Field):
     """A whole number attribute (Int32)."""
 
+    edm_type = "Edm.Int32"
     wire_types = (int,)
 
     def to_cdms(self, value):
@@ -134,6 +137,7 @@ class Int64Field(Field):
     cannot hold every one; a number is accepted too, and null reads as None.
     """
 
+    edm_type = "Edm.Int64"
     wire_types = (str, int)
     LOW, HIGH = domains.INT64
 
@@ -159,6 +163,7 @@ class Int64Field(Field):
 class BooleanField(Field):
     """A two-option (bool) attribute."""
 
+    edm_type = "Edm.Boolean"
     wire_types = (bool,)
 
 
@@ -168,6 +173,7 @@ class DecimalField(Field):
     `precision`: the digits the CRM keeps after the point (it rounds a longer value).
     """
 
+    edm_type = "Edm.Decimal"
     wire_types = (str, int, float)
     default_precision = 2
 
@@ -203,6 +209,7 @@ class DecimalField(Field):
 class DoubleField(Field):
     """A floating point number attribute (`Edm.Double`), a JSON number on the wire."""
 
+    edm_type = "Edm.Double"
     wire_types = (int, float)
 
     def parse(self, wire):
@@ -229,6 +236,7 @@ class DoubleField(Field):
 class DateTimeField(Field):
     """A date and time attribute: `/Date(ms)/`, UTC, whole seconds."""
 
+    edm_type = "Edm.DateTime"
     wire_types = (str,)
 
     def parse(self, wire):
@@ -253,6 +261,7 @@ class DateTimeField(Field):
 class GuidField(Field):
     """A unique identifier attribute (such as the primary key)."""
 
+    edm_type = "Edm.Guid"
     wire_types = (str,)
 
     def parse(self, wire):
@@ -297,6 +306,8 @@ class ComplexField(Field):
 class OptionSetField(ComplexField):
     """An option set (picklist, state or status): `{"Value": 2}`."""
 
+    edm_type = "OptionSetValue"
+
     def read_member(self, value):
         """Return the option value as int."""
         return IntegerField(self.cdms_name).from_cdms(value)
@@ -316,6 +327,8 @@ class OptionSetField(ComplexField):
 
 class MoneyField(ComplexField):
     """A money attribute: `{"Value": "12.0000"}`; `precision` digits after the point (4 unless told)."""
+
+    edm_type = "Money"
 
     def __init__(self, name, precision=4, writable=None):
         super().__init__(name, writable)
@@ -353,6 +366,7 @@ class LookupField(ComplexField):
     relation and reads as None; the CRM cannot filter such references apart from empty ones.
     """
 
+    edm_type = "EntityReference"
     member = "Id"
 
     def __init__(self, name, entity, writable=None, other_targets=()):
@@ -391,6 +405,7 @@ class ReferenceField(ComplexField):
     `targets`: the logical names the attribute may point at (empty: any).
     """
 
+    edm_type = "EntityReference"
     member = "Id"
     SEPARATOR = "/"
 

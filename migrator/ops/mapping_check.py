@@ -13,22 +13,6 @@ from cdms_api import fields as f
 
 from ..cdms_migrator import SYSTEM_FIELDS
 
-# The `$metadata` type of each kind of field. Memo is an `Edm.String` whose annotation says so.
-TYPES = {
-    f.StringField: "Edm.String",
-    f.IntegerField: "Edm.Int32",
-    f.Int64Field: "Edm.Int64",
-    f.BooleanField: "Edm.Boolean",
-    f.DecimalField: "Edm.Decimal",
-    f.DoubleField: "Edm.Double",
-    f.DateTimeField: "Edm.DateTime",
-    f.GuidField: "Edm.Guid",
-    f.OptionSetField: "OptionSetValue",
-    f.MoneyField: "Money",
-    f.LookupField: "EntityReference",
-    f.ReferenceField: "EntityReference",
-}
-
 
 def problems(migrator, types):
     """What in `migrator`'s mapping disagrees with the entity types of a `$metadata` (`edmx.parse`)."""
@@ -53,9 +37,8 @@ def problems(migrator, types):
 
 
 def _field_problems(migrator, name, field, prop):
-    expected = next((t for kind, t in TYPES.items() if isinstance(field, kind)), None)
-    if expected is not None and prop.type != expected:
-        yield f"mapped as {type(field).__name__} ({expected}), but the CRM's type is {prop.type}"
+    if field.edm_type is not None and prop.type != field.edm_type:
+        yield f"mapped as {type(field).__name__} ({field.edm_type}), but the CRM's type is {prop.type}"
         return
     if isinstance(field, f.StringField):
         yield from _length_problems(migrator, name, prop)

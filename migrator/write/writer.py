@@ -534,11 +534,6 @@ def restore_body(instance, values, using):
     return body
 
 
-def delete_remote(migrator, key):
-    """DELETE a record in the CRM; one already gone counts as deleted, a lost answer is settled."""
-    settle.delete(migrator, key)
-
-
 def compensate(what, call, *args, **kwargs):
     """Undo in the CRM what a failed local write had made it do; log either way; True if undone."""
     try:
