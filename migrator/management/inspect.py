@@ -7,7 +7,7 @@ that reads and writes it:
 | CRM type | model field | mapping |
 |---|---|---|
 | `Edm.String` with a `MaxLength` up to 4000 | `CharField(max_length=..., blank=True)` | `StringField` |
-| `Edm.String` annotated `Memo`, or longer | `TextField(blank=True)` | `MemoField` |
+| `Edm.String` annotated `Memo`, or longer | `TextField(max_length=..., blank=True)` | `MemoField` |
 | `Edm.String` of no stated length | `TextField(blank=True)` | `StringField` |
 | `Edm.Int32` | `IntegerField` | `IntegerField` |
 | `Edm.Int64` | `BigIntegerField` | `Int64Field` |
@@ -139,7 +139,9 @@ def _typed(name, prop, attr):
             model_field = f"models.CharField(max_length={prop.max_length}, blank=True)"
             return _Field(name, model_field, f"fields.StringField({attr})")
         converter = "MemoField" if memo else "StringField"
-        return _Field(name, "models.TextField(blank=True)", f"fields.{converter}({attr})")
+        # A TextField's max_length is checked by forms and the API: what the CRM would refuse.
+        longest = f"max_length={prop.max_length}, " if prop.max_length else ""
+        return _Field(name, f"models.TextField({longest}blank=True)", f"fields.{converter}({attr})")
     simple = {
         "Edm.Int32": ("models.IntegerField", "IntegerField"),
         "Edm.Int64": ("models.BigIntegerField", "Int64Field"),

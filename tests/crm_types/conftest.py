@@ -37,6 +37,6 @@ def typed_crm(typed_emulator, typed, settings):
     # test's follower rounds.
     journal.clear()
     settings.CDMS_BASE_URL = typed_emulator.base_url
-    settings.CDMS_TIMEOUT = 2.0
+    settings.CDMS_TIMEOUT = 10.0  # as `cdms`: long enough for a loaded machine
     yield typed_emulator
     typed_emulator.faults.clear()

@@ -18,7 +18,7 @@ class Widget(CRMBaseModel):
     statuscode = OptionSetField(null=True, blank=True)  # add the option labels as choices
     owner = RecordReference()  # the document does not say what it refers to: any entity
     name = models.CharField(max_length=100, blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(max_length=10000, blank=True)
     quantity = models.IntegerField(null=True, blank=True)
     big_count = models.BigIntegerField(null=True, blank=True)
     rate = models.DecimalField(max_digits=23, decimal_places=2, null=True, blank=True)

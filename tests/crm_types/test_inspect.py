@@ -42,7 +42,7 @@ def test_each_type_gets_its_field_and_converter():
     text = inspect("new_widgetSet", "--metadata", str(EDMX), "--app", "things")
     for line in [
         "    name = models.CharField(max_length=100, blank=True)",
-        "    notes = models.TextField(blank=True)",
+        "    notes = models.TextField(max_length=10000, blank=True)",
         "    quantity = models.IntegerField(null=True, blank=True)",
         "    big_count = models.BigIntegerField(null=True, blank=True)",
         "    rate = models.DecimalField(max_digits=23, decimal_places=2, null=True, blank=True)",
