@@ -242,3 +242,24 @@ def test_undoing_a_new_organisation_for_a_contact_under_a_contact_puts_that_cont
     restored = contacts(cdms)[child]["ParentCustomerId"]
     assert (restored["Id"].lower(), restored["LogicalName"]) == (parent, "contact")
     assert Contact.objects.skip_cdms().get(cdms_pk=child).organisation is None
+
+
+def test_a_crm_that_cannot_say_what_the_lookup_held_leaves_the_contact_as_it_was_and_a_retry_works(cdms):
+    from cdms_api.exceptions import CDMSError
+    from tests.crm_records import seed_account, seed_contact
+
+    parent = seed_contact(cdms, "Pat", "Day")
+    child = seed_contact(cdms, "Cy", "Hill", ParentCustomerId={"Id": parent, "LogicalName": "contact"})
+    acme = Organisation.objects.get(cdms_pk=seed_account(cdms, "Acme"))
+    cy = Contact.objects.get(cdms_pk=child)
+    cdms.faults.add(kind="status", status=503, method="GET", entity_set="ContactSet", count=8)  # past the retries
+    cy.organisation = acme
+    with count_requests() as counter, pytest.raises(CDMSError):
+        cy.save()
+    assert "MERGE" not in methods(counter)  # nothing was written: the undo could not have been right
+    assert contacts(cdms)[child]["ParentCustomerId"]["Id"].lower() == parent
+    assert Contact.objects.skip_cdms().get(cdms_pk=child).organisation is None
+    cdms.faults.clear()
+    cy.save()  # the same instance, once the CRM answers
+    assert contacts(cdms)[child]["ParentCustomerId"]["Id"].lower() == acme.cdms_pk
+    assert Contact.objects.skip_cdms().get(cdms_pk=child).organisation == acme
